@@ -1,0 +1,55 @@
+/*
+ * Shared by the braid subcommands: global options, error reporting, progress.
+ * Only the CLI prints and chooses exit codes; the library returns errors.
+ */
+#ifndef BRAID_CLI_H
+#define BRAID_CLI_H
+
+#include "braid/core.h"
+
+#include <stdio.h>
+
+#define BRAID_VERSION "0.1.0"
+
+struct cli {
+	const char *dir;     /* workspace: -C DIR, $BRAID_DIR, or "." */
+	const char *as_user; /* --as USER or $BRAID_USER, may be NULL */
+	int progress;        /* stderr is a terminal: show progress */
+};
+
+typedef int (*braid_cmd_fn)(struct cli *cli, int argc, char **argv);
+struct braid_cmd {
+	const char *name;
+	const char *summary;
+	braid_cmd_fn fn;
+};
+
+/* Parse global options; returns the index of the subcommand in argv, or
+ * -1 after printing a usage error. */
+int cli_init(struct cli *cli, int argc, char **argv);
+/* True when argv contains --help or -h. */
+int cli_wants_help(int argc, char **argv);
+/* Print "braid: error: <formatted err>" on stderr and return the exit code
+ * for err->code. */
+int cli_fail(const struct braid_err *err);
+/* Print "braid: error: ..." and return exit code 2 (usage). */
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Progress on a terminal, silent when piped.  label is e.g. "ingest";
+ * total may be 0 when unknown. */
+struct cli_progress {
+	int on;
+	const char *label;
+	unsigned long long total;
+	double last;
+	double start;
+};
+void cli_progress_begin(struct cli_progress *p, const struct cli *cli,
+			const char *label, unsigned long long total);
+void cli_progress_update(struct cli_progress *p, unsigned long long done);
+void cli_progress_end(struct cli_progress *p);
+
+/* The subcommands. */
+int cmd_version(struct cli *cli, int argc, char **argv);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * The braid command: finds the subcommand and hands it argv.  Each
+ * subcommand lives in its own cmd_*.c and is listed in commands[] below.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct braid_cmd commands[] = {
+	{"version", "print the version", cmd_version},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: braid [-C DIR] [--as USER] COMMAND [ARGS]\n\n"
+		   "braid brings a city's agency records together, links the same\n"
+		   "resident across them, and answers only what agreements allow.\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nRun 'braid COMMAND --help' for a command's options.\n");
+}
+
+int cmd_version(struct cli *cli, int argc, char **argv)
+{
+	(void)cli;
+	if (cli_wants_help(argc, argv)) {
+		printf("usage: braid version\n");
+		return 0;
+	}
+	printf("braid %s\n", BRAID_VERSION);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli;
+	int i = cli_init(&cli, argc, argv);
+	if (i < 0)
+		return 2;
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h") || !strcmp(argv[i], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
+		if (!strcmp(argv[i], commands[k].name))
+			return commands[k].fn(&cli, argc - i, argv + i);
+	fprintf(stderr, "braid: unknown command '%s'\n", argv[i]);
+	usage(stderr);
+	return 2;
+}
