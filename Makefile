@@ -32,23 +32,27 @@ deps:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libbraid.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 $(BUILD)/braid: $(CLI_OBJ) $(BUILD)/libbraid.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libbraid.a $(LDLIBS)
+	@echo "  LINK    $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libbraid.a $(LDLIBS)
 
 $(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/libbraid.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(BUILD)/libbraid.a $(LDLIBS)
+	@echo "  LINK    $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(BUILD)/libbraid.a $(LDLIBS)
 
 # Fuzz targets build twice: with gcc as corpus replayers (fuzz/replay.c
 # provides main), and with clang -fsanitize=fuzzer via `make fuzz`.
 $(BUILD)/fuzz/%: fuzz/%.c fuzz/replay.c $(BUILD)/libbraid.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< fuzz/replay.c $(BUILD)/libbraid.a $(LDLIBS)
+	@echo "  LINK    $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< fuzz/replay.c $(BUILD)/libbraid.a $(LDLIBS)
 
 fuzz:
 	@mkdir -p $(BUILD)/libfuzzer
