@@ -11,7 +11,7 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wvla -Werror
 CFLAGS  ?=
 CFLAGS  += -std=c17 $(OPT) -g $(WARN) -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
            -Iinclude -DBRAID_DATA_DEFAULT='"$(abspath ../shared/data)"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lglpk -lm -lpthread
 LDFLAGS ?=
 
 LIB_SRC  := $(filter-out src/cli/%,$(wildcard src/*/*.c))

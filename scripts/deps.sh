@@ -6,6 +6,7 @@ set -eu
 missing=""
 need_pc() { pkg-config --exists "$1" 2>/dev/null || missing="$missing $2"; }
 need_cmd() { command -v "$1" >/dev/null 2>&1 || missing="$missing $2"; }
+need_hdr() { [ -f "$1" ] || missing="$missing $2"; }
 
 need_cmd cc gcc
 need_cmd make make
@@ -15,6 +16,8 @@ need_pc libsodium libsodium-dev
 need_pc libutf8proc libutf8proc-dev
 need_pc jansson libjansson-dev
 need_pc yaml-0.1 libyaml-dev
+# GLPK ships no pkg-config file: check its header (LP bounds for release audits).
+need_hdr /usr/include/glpk.h libglpk-dev
 need_cmd python3 python3
 need_cmd sqlite3 sqlite3
 
