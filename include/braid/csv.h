@@ -60,7 +60,9 @@ unsigned long long braid_csv_bytes_read(const struct braid_csv *r);
 
 /* Parse a whole in-memory buffer (for tests and fuzzing): calls cb for each
  * record; stops at the first callback that returns non-zero.  Errors are
- * passed to cb with fields==NULL and err set.  Returns BRAID_OK. */
+ * passed to cb with fields==NULL and err set.  Returns BRAID_OK, or
+ * BRAID_ENOMEM / BRAID_EINVAL (a delimiter that is a quote, CR or LF; also
+ * passed to cb) when no record can be read at all. */
 typedef int (*braid_csv_cb)(void *ctx, char **fields, size_t n,
 			    const struct braid_err *err);
 braid_rc braid_csv_parse_buffer(const char *data, size_t len,
