@@ -1,0 +1,182 @@
+/*
+ * link_int.h — what the files of src/link share: the prepared record (every
+ * derived value computed once per record, strings interned to integer ids),
+ * the packed comparison vector, blocking rules, the fitted model and the
+ * linker handle.  Nothing here is public.
+ */
+#ifndef BRAID_LINK_INT_H
+#define BRAID_LINK_INT_H
+
+#include "braid/link.h"
+#include "braid/normalize.h"
+
+#include <stdint.h>
+
+/* ------------------------------------------------------------ interning
+ * One pool for all fields so that ids compare across fields (first/last
+ * swapped).  Id 0 is the empty string (= missing). */
+struct braid__strtab {
+	char *pool;
+	size_t pool_len, pool_cap;
+	uint32_t *off;     /* id -> offset in pool */
+	uint8_t *len;      /* id -> length (capped at 255) */
+	uint32_t n, cap;   /* ids in use */
+	uint32_t *slots;   /* open addressing: id+1, 0 = empty */
+	uint64_t nslots;
+};
+braid_rc braid__strtab_init(struct braid__strtab *t);
+void braid__strtab_release(struct braid__strtab *t);
+/* Id of s (length n, truncated to 255), adding it when new; 0 for "". */
+braid_rc braid__strtab_intern(struct braid__strtab *t, const char *s, size_t n,
+			      uint32_t *id);
+static inline const char *braid__str(const struct braid__strtab *t, uint32_t id)
+{
+	return t->pool + t->off[id];
+}
+
+/* ------------------------------------------------------------ prepared record */
+struct braid__lrec {
+	uint32_t first, last, middle;     /* interned, 0 = missing */
+	uint32_t first_ph, first_ph2;     /* Double Metaphone codes */
+	uint32_t last_ph, last_ph2;
+	uint32_t first_nick;              /* nickname canon, 0 = not in table */
+	uint32_t ssn, number, street, unit, zip, city, phone, email, email_local;
+	uint32_t other;
+	int16_t y;                        /* 0 = no date */
+	uint8_t m, d;                     /* 0 = only a year known */
+	char sex;                         /* 'M', 'F' or 0 */
+	uint8_t first_in_nick;            /* first name appears in the table */
+};
+
+/* ------------------------------------------------------------ comparisons
+ * A comparison vector packs one 4-bit level per comparison. */
+typedef uint64_t braid__cvec;
+static inline int braid__cvec_level(braid__cvec v, int c)
+{
+	return (int)((v >> (4 * c)) & 15);
+}
+
+/* Level numbers (0 = null, 1 = best, last = else). */
+enum { LV_NULL = 0 };
+enum { FN_EXACT = 1, FN_NICK, FN_JW92, FN_JW88, FN_SWAP, FN_PHON, FN_INIT, FN_ELSE };
+enum { LN_EXACT = 1, LN_PART, LN_JW92, LN_JW88, LN_SWAP, LN_PHON, LN_ELSE };
+enum { MN_EXACT = 1, MN_INIT, MN_ELSE };
+enum { DB_EXACT = 1, DB_SWAP, DB_ONE, DB_YEAR, DB_NEAR, DB_ELSE };
+enum { SX_EXACT = 1, SX_ELSE };
+enum { SS_EXACT = 1, SS_ONE, SS_TRANS, SS_ELSE };
+enum { AD_EXACT = 1, AD_NUMST, AD_STREET, AD_ELSE };
+enum { ZP_EXACT = 1, ZP_CLOSE, ZP_ELSE };
+enum { CT_EXACT = 1, CT_JW92, CT_JW88, CT_ELSE };
+enum { PH_EXACT = 1, PH_ONE, PH_LAST7, PH_ELSE };
+enum { EM_EXACT = 1, EM_LOCAL, EM_ELSE };
+enum { OI_EXACT = 1, OI_ELSE };
+
+struct braid__cmpctx {
+	const struct braid__lrec *r;
+	const struct braid__strtab *st;
+	const struct braid_nicknames *nk;
+	/* braid_nicknames_related, through a pointer so that the comparators
+	 * do not tie every user of the engine to the nickname table */
+	int (*related)(const struct braid_nicknames *, const char *, const char *);
+	uint32_t active;                  /* bit c: comparison c is used */
+};
+
+/* Compare records a and b: the packed vector (inactive comparisons 0). */
+braid__cvec braid__compare(const struct braid__cmpctx *x, uint32_t a, uint32_t b);
+
+/* The single-field comparators, exposed for tests. */
+int braid__cmp_first(const struct braid__cmpctx *x, const struct braid__lrec *a,
+		     const struct braid__lrec *b);
+int braid__cmp_last(const struct braid__cmpctx *x, const struct braid__lrec *a,
+		    const struct braid__lrec *b);
+int braid__cmp_dob(const struct braid__lrec *a, const struct braid__lrec *b);
+/* Digit-string comparison: 0 null, 1 exact, 2 one char different,
+ * 3 two adjacent chars transposed, 4 else. */
+int braid__cmp_digits(const char *a, size_t la, const char *b, size_t lb);
+
+/* ------------------------------------------------------------ blocking */
+enum braid__rule_id {
+	R_SSN = 0, R_DOB, R_LASTPH_FI, R_FIRST_BY, R_ZIP_LAST, R_FIRST_ZIP,
+	R_PHONE, R_EMAIL, R_OTHER, R_FIRSTPH_LASTPH, R__COUNT
+};
+#define BRAID__MAX_RULES 16
+/* Key of rule for record r; 0 = the record has no key for the rule. */
+uint64_t braid__rule_key(int rule, const struct braid__lrec *r);
+const char *braid__rule_name(int rule);
+/* Comparisons a rule fixes (excluded from that rule's EM). */
+uint32_t braid__rule_covers(int rule);
+
+/* Histogram of comparison patterns: (vector, rule mask) -> count. */
+struct braid__pattern {
+	braid__cvec v;
+	uint32_t rules;   /* bit k: the pair shares rule k's key */
+	uint64_t count;
+	double weight;    /* filled by the model (without tf) */
+};
+struct braid__pattab {
+	struct braid__pattern *p;
+	uint32_t n, cap;
+	uint32_t *slots;
+	uint32_t nslots;
+};
+braid_rc braid__pattab_add(struct braid__pattab *t, braid__cvec v, uint32_t rules,
+			   uint64_t count, uint32_t *id);
+void braid__pattab_release(struct braid__pattab *t);
+
+struct braid__pair {
+	uint32_t a, b, pat;
+};
+
+/* ------------------------------------------------------------ model */
+struct braid__model {
+	double m[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
+	double u[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
+	double w[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS]; /* log2(m/u) */
+	int m_source[BRAID_LC__COUNT]; /* 0 prior, n = averaged over n rules */
+	double lambda, prior;       /* random-pair match probability, log2 odds */
+	uint64_t u_pairs;           /* random pairs sampled */
+	int em_iters_run;
+	uint64_t labelled_matches;
+};
+
+/* ------------------------------------------------------------ the linker */
+struct braid_linker {
+	const struct braid_identity *recs;
+	size_t n;
+	struct braid_link_opts opts;
+	struct braid_nicknames *own_nk;
+	struct braid__strtab st;
+	struct braid__lrec *r;
+	struct braid__cmpctx cx;
+	/* term frequencies: counts per interned id, and non-missing totals */
+	uint32_t *tf_first, *tf_last, *tf_city;
+	uint64_t nf_first, nf_last, nf_city;
+	/* blocking */
+	int nrules;
+	int rules[BRAID__MAX_RULES];
+	struct braid_link_rule_plan plan[BRAID__MAX_RULES];
+	int planned;
+	struct braid__pattab pats;
+	struct braid__pair *pairs;
+	size_t npairs;
+	/* model and decisions */
+	struct braid__model model;
+	float *pw;        /* weight per pair (with tf) */
+	uint32_t *cluster;
+	struct braid_link_stats stats;
+	int ran;
+};
+
+braid_rc braid__link_block(struct braid_linker *l, struct braid_err *err);
+braid_rc braid__link_plan(struct braid_linker *l, struct braid_err *err);
+braid_rc braid__link_fit(struct braid_linker *l, struct braid_err *err);
+void braid__model_weights(struct braid__model *md);
+/* Term-frequency adjustment (bits) for a vector of records a, b. */
+double braid__tf_adjust(const struct braid_linker *l, braid__cvec v, uint32_t a,
+			uint32_t b, double out_tf[BRAID_LC__COUNT]);
+braid_rc braid__link_score(struct braid_linker *l, struct braid_err *err);
+braid_rc braid__link_cluster(struct braid_linker *l, struct braid_err *err);
+/* Hard disagreement between two records (different SSNs, DOBs far apart). */
+int braid__hard_conflict(const struct braid_linker *l, uint32_t a, uint32_t b);
+
+#endif
