@@ -1,0 +1,213 @@
+/*
+ * braid/store.h — the workspace and the store behind one interface.
+ *
+ * A workspace is a directory holding braid.conf (key=value text), braid.db
+ * (the analytic store: sources, batches, pseudonymous records, events, the
+ * reject log), vault.db (identifiers, each row encrypted with libsodium
+ * secretbox) and a 32-byte key file (vault.key, or $BRAID_KEY_FILE).
+ *
+ * The store is an interface: struct braid_store carries a table of
+ * functions, and the SQLite backend (src/store/sqlite.c) is the one that
+ * exists today.  A PostgreSQL backend can be added by filling the same
+ * table; callers only use the functions declared here.
+ *
+ * Two kinds of API:
+ *  - a small portable SQL API (exec, prepared statements) that upper layers
+ *    use for their own tables (linkage person index, policy, queries);
+ *  - typed operations for ingest (sources, batches, records, events,
+ *    rejects) and for the vault (identities), so that encryption and the
+ *    layout of identifier storage stay inside the store.
+ *
+ * The vault is attached to the analytic connection ("vault" schema), so a
+ * transaction spans both files and commits atomically (rollback journal,
+ * never WAL: WAL makes multi-file commits non-atomic).
+ *
+ * Ownership: const char * results are borrowed until the next call on the
+ * same handle (statement or store); char * results are the caller's.
+ * Nothing here prints or exits.
+ */
+#ifndef BRAID_STORE_H
+#define BRAID_STORE_H
+
+#include "braid/core.h"
+#include "braid/record.h"
+
+#include <stdint.h>
+
+struct braid_store;
+struct braid_stmt;
+
+/* ------------------------------------------------------------ workspace */
+/* Create a workspace in dir (created if missing): braid.conf, braid.db,
+ * vault.db and the key file (0600, from randombytes; $BRAID_KEY_FILE
+ * overrides its path).  BRAID_EEXIST when dir already is a workspace or the
+ * key file already exists. */
+braid_rc braid_workspace_init(const char *dir, struct braid_err *err);
+/* True when dir holds a braid.conf written by braid_workspace_init. */
+int braid_workspace_exists(const char *dir);
+
+/* Open the workspace in dir.  BRAID_ENOTFOUND with "not a braid workspace:
+ * DIR (run 'braid init')" when it is not one; BRAID_ECRYPTO when the key is
+ * missing or the wrong size. */
+braid_rc braid_store_open(const char *dir, struct braid_store **out,
+			  struct braid_err *err);
+/* Closes; an open transaction is rolled back.  NULL is accepted. */
+void braid_store_close(struct braid_store *s);
+
+/* ---------------------------------------------------------- transactions */
+/* One level (no nesting): begin fails with BRAID_ESTORE when one is open. */
+braid_rc braid_store_begin(struct braid_store *s, struct braid_err *err);
+braid_rc braid_store_commit(struct braid_store *s, struct braid_err *err);
+/* Never fails visibly; safe to call when no transaction is open. */
+void braid_store_rollback(struct braid_store *s);
+
+/* ------------------------------------------------------- portable SQL
+ * SQL is the common subset of SQLite and PostgreSQL; parameters are
+ * written ?1, ?2, ... (1-based). */
+braid_rc braid_store_exec(struct braid_store *s, const char *sql,
+			  struct braid_err *err);
+braid_rc braid_store_prepare(struct braid_store *s, const char *sql,
+			     struct braid_stmt **out, struct braid_err *err);
+braid_rc braid_stmt_bind_int64(struct braid_stmt *st, int idx, int64_t v);
+braid_rc braid_stmt_bind_double(struct braid_stmt *st, int idx, double v);
+/* The text is copied; n < 0 means strlen(s).  s NULL binds NULL. */
+braid_rc braid_stmt_bind_text(struct braid_stmt *st, int idx, const char *s,
+			      long n);
+braid_rc braid_stmt_bind_null(struct braid_stmt *st, int idx);
+/* *row = 1 when a row is available, 0 when done. */
+braid_rc braid_stmt_step(struct braid_stmt *st, int *row, struct braid_err *err);
+int braid_stmt_column_count(struct braid_stmt *st);
+int braid_stmt_is_null(struct braid_stmt *st, int col);     /* 0-based */
+int64_t braid_stmt_int64(struct braid_stmt *st, int col);
+double braid_stmt_double(struct braid_stmt *st, int col);
+/* Borrowed until the next step/reset/finalize; "" for NULL. */
+const char *braid_stmt_text(struct braid_stmt *st, int col);
+/* Reset to run again; bindings are cleared. */
+void braid_stmt_reset(struct braid_stmt *st);
+void braid_stmt_finalize(struct braid_stmt *st); /* NULL accepted */
+
+/* ------------------------------------------------------------- sources */
+/* Register a source with its canonical spec text.  BRAID_EEXIST when the
+ * name is taken. */
+braid_rc braid_store_source_add(struct braid_store *s, const char *name,
+				const char *spec_text, int64_t *id,
+				struct braid_err *err);
+/* *spec_text (may be NULL) is the caller's.  BRAID_ENOTFOUND. */
+braid_rc braid_store_source_get(struct braid_store *s, const char *name,
+				int64_t *id, char **spec_text,
+				struct braid_err *err);
+struct braid_source_info {
+	int64_t id;
+	const char *name;      /* borrowed for the callback */
+	const char *spec_text;
+	const char *created;   /* ISO time */
+	int64_t batches, records, rejects;
+};
+/* Calls cb for each source, by name; a non-zero return stops. */
+braid_rc braid_store_source_list(struct braid_store *s,
+				 int (*cb)(void *ctx, const struct braid_source_info *),
+				 void *ctx, struct braid_err *err);
+
+/* ------------------------------------------------------------- batches */
+struct braid_batch {
+	int64_t id, source_id;
+	const char *file;          /* as given on the command line */
+	const char *content_hash;  /* hex BLAKE2b-256 of the bytes */
+	int64_t rows_read, rows_loaded, rows_rejected, values_flagged;
+};
+/* The batch of source_id that loaded content_hash: *id, or
+ * BRAID_ENOTFOUND. */
+braid_rc braid_store_batch_find(struct braid_store *s, int64_t source_id,
+				const char *content_hash, int64_t *id,
+				struct braid_err *err);
+/* Start a batch (inside a transaction); b->id is set. */
+braid_rc braid_store_batch_begin(struct braid_store *s, struct braid_batch *b,
+				 struct braid_err *err);
+/* Record the final counts of b. */
+braid_rc braid_store_batch_finish(struct braid_store *s,
+				  const struct braid_batch *b,
+				  struct braid_err *err);
+/* Delete a batch with its records, identities, events and rejects. */
+braid_rc braid_store_batch_delete(struct braid_store *s, int64_t batch_id,
+				  struct braid_err *err);
+
+/* ------------------------------------------------------------- records
+ * The analytic side of a record: no identifiers.  present/invalid are bit
+ * sets over enum braid_field (field given / given but invalid). */
+struct braid_record_row {
+	int64_t source_id, batch_id;
+	int64_t row;               /* data row number in its file */
+	const char *sex, *race, *ethnicity, *zip5; /* "" = missing */
+	int birth_year;            /* 0 = missing */
+	uint32_t present, invalid;
+};
+/* Insert; *record_key is the new pseudonymous key. */
+braid_rc braid_store_record_add(struct braid_store *s,
+				const struct braid_record_row *r,
+				int64_t *record_key, struct braid_err *err);
+/* Delete a record with its events, identity and id hash. */
+braid_rc braid_store_record_delete(struct braid_store *s, int64_t record_key,
+				   struct braid_err *err);
+
+struct braid_event_row {
+	int64_t record_key, batch_id;
+	const char *type;
+	const char *start, *end;     /* "YYYY-MM-DD" or NULL */
+	const char *program, *provider; /* NULL = missing */
+	int has_amount;
+	double amount;
+	const char *attrs_json;      /* NULL or a JSON object */
+	uint32_t invalid;            /* bit 0 start, 1 end, 2 amount */
+};
+braid_rc braid_store_event_add(struct braid_store *s,
+			       const struct braid_event_row *e,
+			       struct braid_err *err);
+
+/* ------------------------------------------------------------- vault */
+/* Put id (record_key, source_id, source_record_id, v[], invalid) for
+ * batch_id: encrypted with secretbox under a key derived from the vault
+ * key, with a fresh nonce stored beside it; the keyed hash of the source
+ * record id is stored for duplicate detection. */
+braid_rc braid_store_identity_put(struct braid_store *s,
+				  const struct braid_identity *id,
+				  int64_t batch_id, struct braid_err *err);
+/* Calls cb with each decrypted identity of source_id (0 = all sources)
+ * loaded by a batch with id > after_batch (0 = all), in record_key order.
+ * The identity's strings are valid during the callback only.  A non-zero
+ * return stops.  BRAID_ECRYPTO when a row does not decrypt. */
+braid_rc braid_store_identity_iter(struct braid_store *s, int64_t source_id,
+				   int64_t after_batch,
+				   int (*cb)(void *ctx, const struct braid_identity *id),
+				   void *ctx, struct braid_err *err);
+braid_rc braid_store_identity_delete(struct braid_store *s, int64_t record_key,
+				     struct braid_err *err);
+/* Keyed hash (BLAKE2b keyed with a key derived from the vault key) of a
+ * source record id, truncated to 63 bits: equal ids give equal values
+ * within one workspace; without the key the value says nothing. */
+int64_t braid_store_rid_hash(struct braid_store *s, const char *rid, size_t n);
+/* Calls cb(ctx, record_key, rid_hash) for every record of source_id. */
+braid_rc braid_store_rid_scan(struct braid_store *s, int64_t source_id,
+			      int (*cb)(void *ctx, int64_t key, int64_t hash),
+			      void *ctx, struct braid_err *err);
+
+/* ------------------------------------------------------------- rejects */
+struct braid_reject {
+	int64_t id, source_id, batch_id;
+	const char *file;
+	long line, column;
+	const char *reason;   /* never contains identifier values */
+	const char *raw;      /* the raw row (decrypted), or NULL */
+	size_t raw_len;
+};
+/* The raw row is encrypted into the vault; the rest stays in clear. */
+braid_rc braid_store_reject_add(struct braid_store *s,
+				const struct braid_reject *r,
+				struct braid_err *err);
+/* Calls cb for each reject of source_id in load order; with_raw decrypts
+ * the raw rows (otherwise r->raw is NULL). */
+braid_rc braid_store_reject_iter(struct braid_store *s, int64_t source_id,
+				 int with_raw,
+				 int (*cb)(void *ctx, const struct braid_reject *r),
+				 void *ctx, struct braid_err *err);
+
+#endif
