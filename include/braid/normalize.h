@@ -123,8 +123,9 @@ void braid_nicknames_free(struct braid_nicknames *nk);
  * a common name. */
 int braid_nicknames_related(const struct braid_nicknames *nk, const char *a,
 			    const char *b);
-/* A canonical form for blocking: the alphabetically first formal name of
- * the first class a belongs to, or a itself.  Borrowed, or a. */
+/* A canonical form for blocking: of the classes a belongs to, the formal
+ * name of the largest (ties: alphabetically first); a itself when a is in
+ * no class.  Borrowed, or a. */
 const char *braid_nickname_canon(const struct braid_nicknames *nk, const char *a);
 
 /* Phonetic codes: Double Metaphone primary and alternate (up to 6 chars,
