@@ -48,7 +48,9 @@ enum braid_ssn_problem {
 	BRAID_SSN_GROUP,       /* group 00 */
 	BRAID_SSN_SERIAL,      /* serial 0000 */
 	BRAID_SSN_PLACEHOLDER  /* 123-45-6789, 111-11-1111 ... 999-99-9999,
-				  078-05-1120 (the Woolworth card) */
+				  078-05-1120 (the Woolworth card),
+				  219-09-9999 (an SSA pamphlet sample);
+				  checked before the area rule */
 };
 /* Canonical 9 digits into out[10]; returns the problem (BRAID_SSN_OK when
  * the SSN could exist). */
@@ -60,13 +62,17 @@ const char *braid_ssn_problem_str(enum braid_ssn_problem p);
  * plus4 "2345" (or ""); returns BRAID_OK with *is_us = 1.  Another
  * plausible postcode (3-10 characters of letters, digits, space or '-',
  * at least one digit, e.g. "4011", "SW1A 1AA") is kept as upper-case text
- * in zip5 (up to 10 chars) with *is_us = 0.  Anything else, or 00000,
- * returns BRAID_EPARSE.  zip5 must hold 11 bytes, plus4 5 bytes. */
+ * in zip5 (up to 10 chars) with *is_us = 0.  Anything else, or 00000, or
+ * what looks like a broken US ZIP (5+ digits only, "19104-23"), returns
+ * BRAID_EPARSE.  zip5 must hold 11 bytes, plus4 5 bytes. */
 braid_rc braid_zip_check(const char *s, char zip5[11], char plus4[5], int *is_us);
 
 /* ------------------------------------------------------------------ phone */
 /* Digits only; a US number with a leading 1 loses it.  Valid: 10 digits
- * (US, area code not starting 0/1) or 7-15 digits otherwise.  out[16]. */
+ * (US, area code not starting 0/1) or 7-15 digits otherwise.  Punctuation
+ * " ()-./" is ignored, an extension ("x12", "ext 12", "#12") dropped, a
+ * leading "+" or "011" marks an international number; letters and one
+ * digit repeated ("000-0000") are invalid.  out[16]. */
 braid_rc braid_phone_check(const char *s, char out[16]);
 
 /* ------------------------------------------------------------------ sex */
