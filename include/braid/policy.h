@@ -258,9 +258,91 @@ braid_rc braid_audit_verify_next(struct braid_audit_verifier *v,
 braid_rc braid_audit_verify_end(const struct braid_audit_verifier *v, int64_t head_seq,
 				const char *head_hash, struct braid_err *err);
 
+/* ---------------------------------------------------------------- with a store
+ * Users, agreements and the audit log live in braid.db, in tables of their
+ * own (policy_users, policy_agreements, policy_audit, policy_audit_head),
+ * created on first use.  struct braid_policy borrows the store: close the
+ * policy before the store. */
+struct braid_store;
+struct braid_policy;
+
+/* Open the policy layer on s (creating its tables when missing) and load
+ * the agreements. */
+braid_rc braid_policy_open(struct braid_store *s, struct braid_policy **out,
+			   struct braid_err *err);
+void braid_policy_close(struct braid_policy *p); /* NULL accepted */
+
+/* The workspace's creator becomes its first admin: call once right after
+ * braid_workspace_init (braid init).  Writes the new key (shown once) into
+ * key.  BRAID_EEXIST when the workspace already has users. */
+braid_rc braid_policy_bootstrap(struct braid_store *s, const char *admin_name,
+				char key[BRAID_KEY_LEN + 1], struct braid_err *err);
+/* Number of users (0 on a workspace made before the policy layer). */
+braid_rc braid_policy_user_count(struct braid_policy *p, int64_t *n, struct braid_err *err);
+
+/* Add a user (by `by`, who must be an admin, or NULL when bootstrapping);
+ * the key is written into key and never stored.  BRAID_EEXIST. */
+braid_rc braid_policy_user_add(struct braid_policy *p, const struct braid_user *by,
+			       const struct braid_user *u, char key[BRAID_KEY_LEN + 1],
+			       struct braid_err *err);
+/* Look a user up (BRAID_ENOTFOUND). */
+braid_rc braid_policy_user_get(struct braid_policy *p, const char *name, struct braid_user *u,
+			       struct braid_err *err);
+/* Check name and key; on success fill *u.  A wrong key or unknown name
+ * gives BRAID_EDENIED with the same message, and is audited. */
+braid_rc braid_policy_authenticate(struct braid_policy *p, const char *name, const char *key,
+				   struct braid_user *u, struct braid_err *err);
+/* Calls cb for each user by name (created is ISO time); non-zero stops. */
+braid_rc braid_policy_user_list(struct braid_policy *p,
+				int (*cb)(void *ctx, const struct braid_user *u, const char *created),
+				void *ctx, struct braid_err *err);
+
+/* Validate and store an agreement (by an admin).  BRAID_EEXIST when the id
+ * is taken; validation errors as braid_agreement_parse. */
+braid_rc braid_policy_agreement_add(struct braid_policy *p, const struct braid_user *by,
+				    const char *yaml, size_t len, const char *file,
+				    struct braid_err *err);
+/* Revoke (by an admin) on date (NULL = today).  BRAID_ENOTFOUND. */
+braid_rc braid_policy_agreement_revoke(struct braid_policy *p, const struct braid_user *by,
+				       const char *id, const char *date, struct braid_err *err);
+/* The loaded agreements (borrowed until the next call on p), in id order. */
+size_t braid_policy_agreements(struct braid_policy *p, struct braid_agreement *const **out);
+
+/* The enforcement point with audit.  authorize runs braid_policy_check on
+ * the stored agreements; a denial is appended to the audit log before it
+ * returns BRAID_EDENIED.  After an allowed action has run, and before its
+ * answer is shown, commit appends the allow entry with the rows returned. */
+braid_rc braid_policy_authorize(struct braid_policy *p, const struct braid_user *u,
+				const struct braid_request *req, struct braid_decision *d,
+				struct braid_err *err);
+braid_rc braid_policy_commit(struct braid_policy *p, const struct braid_user *u,
+			     const struct braid_request *req, const struct braid_decision *d,
+			     int64_t rows, struct braid_err *err);
+/* Append one entry (sealed here: seq, prev_hash and hash are set).  Inside
+ * braid_policy_batch_begin/end, appends share one transaction (group
+ * commit: answers are given after the batch commits). */
+braid_rc braid_policy_audit_append(struct braid_policy *p, struct braid_audit_entry *e,
+				   struct braid_err *err);
+braid_rc braid_policy_batch_begin(struct braid_policy *p, struct braid_err *err);
+braid_rc braid_policy_batch_end(struct braid_policy *p, struct braid_err *err);
+/* Audit a governance action (user-add, agreement-add, agreement-revoke,
+ * login): decision "allow"/"deny", agreement may be "". */
+braid_rc braid_policy_audit_admin(struct braid_policy *p, const struct braid_user *u,
+				  const char *action, const char *agreement, int allowed,
+				  const char *reason, struct braid_err *err);
+/* Calls cb for each entry in seq order with user == user (NULL = all) and
+ * time >= since (NULL = all); non-zero stops. */
+braid_rc braid_policy_audit_iter(struct braid_policy *p, const char *user, const char *since,
+				 int (*cb)(void *ctx, const struct braid_audit_entry *e),
+				 void *ctx, struct braid_err *err);
+/* Verify the whole log against its head: BRAID_OK with the entry count and
+ * head hash, or BRAID_EPARSE naming the first bad entry. */
+braid_rc braid_policy_audit_verify(struct braid_policy *p, int64_t *n,
+				   char head[BRAID_HASH_HEX], struct braid_err *err);
+
 /* "YYYY-MM-DD" of today (UTC) into out (>= 11 bytes). */
 void braid_today(char out[11]);
 /* 1 when s is a real calendar date "YYYY-MM-DD". */
-int braid_date_valid(const char *s);
+int braid_iso_date_valid(const char *s);
 
 #endif

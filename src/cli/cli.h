@@ -51,5 +51,21 @@ void cli_progress_end(struct cli_progress *p);
 
 /* The subcommands. */
 int cmd_version(struct cli *cli, int argc, char **argv);
+int cmd_user(struct cli *cli, int argc, char **argv);
+int cmd_users(struct cli *cli, int argc, char **argv);
+int cmd_agreement(struct cli *cli, int argc, char **argv);
+int cmd_agreements(struct cli *cli, int argc, char **argv);
+int cmd_audit(struct cli *cli, int argc, char **argv);
+
+/* Open the workspace's store and policy layer and authenticate the caller
+ * (--as or $BRAID_USER, key in $BRAID_KEY); every command that reads data
+ * starts here.  Returns 0, or an exit code after printing the error.
+ * Release both with cli_logout (cmd_user.c). */
+struct braid_store;
+struct braid_policy;
+struct braid_user;
+int cli_login(struct cli *cli, struct braid_store **s, struct braid_policy **p,
+	      struct braid_user *u);
+void cli_logout(struct braid_store *s, struct braid_policy *p);
 
 #endif

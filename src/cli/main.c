@@ -9,6 +9,11 @@
 
 static const struct braid_cmd commands[] = {
 	{"version", "print the version", cmd_version},
+	{"user", "add a user (prints its API key once)", cmd_user},
+	{"users", "list users and roles", cmd_users},
+	{"agreement", "add or revoke a data-sharing agreement", cmd_agreement},
+	{"agreements", "list agreements; --public: the public register", cmd_agreements},
+	{"audit", "verify or show the audit log", cmd_audit},
 };
 
 static void usage(FILE *f)

@@ -118,7 +118,7 @@ static braid_rc get_date(struct ctx *c, yaml_node_t *n, const char *key, char ou
 	braid_rc rc = get_scalar(c, n, key, 10, &s);
 	if (rc)
 		return rc;
-	if (!braid_date_valid(s))
+	if (!braid_iso_date_valid(s))
 		return fail_at(c, n, key, "expected a date YYYY-MM-DD%s", "");
 	memcpy(out, s, 11);
 	return BRAID_OK;

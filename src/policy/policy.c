@@ -126,7 +126,7 @@ int braid__policy_token_ok(const char *s, size_t max)
 	return 1;
 }
 
-int braid_date_valid(const char *s)
+int braid_iso_date_valid(const char *s)
 {
 	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
