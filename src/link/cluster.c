@@ -1,0 +1,275 @@
+/*
+ * cluster.c — clusters: connected components over accepted pairs, with a
+ * guard against chaining.
+ *
+ * Plain connected components let a chain of individually plausible links
+ * (A~B, B~C, C~D) glue together people who plainly differ (A and D with
+ * different valid SSNs, or births years apart).  So the components are
+ * built strongest link first (Kruskal order) and a link is refused when it
+ * would join two groups that disagree hard: a component that would contain
+ * a hard disagreement is thereby split on its weakest links.  Each group
+ * keeps a small summary of its distinct SSNs and dates of birth, so the
+ * check costs a few comparisons, not one per member pair.  Clerical
+ * decisions are honoured: a labelled match is linked first and
+ * unconditionally, a labelled non-match is never joined.
+ *
+ * It does not assign stable person ids (the person index does).
+ */
+#include "link_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SUMK 4
+
+struct uf {
+	uint32_t *parent, *size, *next, *tail;
+	uint32_t *ssn;   /* SUMK per root, 0 = empty slot */
+	uint32_t *dob;   /* SUMK per root, y*512+m*32+d, 0 = empty */
+};
+
+static uint32_t find(uint32_t *parent, uint32_t x)
+{
+	while (parent[x] != x) {
+		parent[x] = parent[parent[x]];
+		x = parent[x];
+	}
+	return x;
+}
+
+int braid__hard_conflict(const struct braid_linker *l, uint32_t a, uint32_t b)
+{
+	const struct braid__lrec *x = &l->r[a], *y = &l->r[b];
+	if ((l->cx.active & (1u << BRAID_LC_SSN)) && x->ssn && y->ssn && x->ssn != y->ssn &&
+	    braid__cmp_digits(braid__str(&l->st, x->ssn), l->st.len[x->ssn],
+			      braid__str(&l->st, y->ssn), l->st.len[y->ssn]) == SS_ELSE)
+		return 1;
+	if ((l->cx.active & (1u << BRAID_LC_DOB)) && x->y && y->y && x->m && y->m &&
+	    braid__cmp_dob(x, y) == DB_ELSE && abs(x->y - y->y) >= 5)
+		return 1;
+	return 0;
+}
+
+static int ssn_hard(const struct braid_linker *l, uint32_t s, uint32_t t)
+{
+	return s != t && braid__cmp_digits(braid__str(&l->st, s), l->st.len[s],
+					   braid__str(&l->st, t), l->st.len[t]) == SS_ELSE;
+}
+
+static int dob_hard(uint32_t p, uint32_t q)
+{
+	struct braid__lrec x = {0}, y = {0};
+	x.y = (int16_t)(p / 512);
+	x.m = (uint8_t)(p / 32 % 16);
+	x.d = (uint8_t)(p % 32);
+	y.y = (int16_t)(q / 512);
+	y.m = (uint8_t)(q / 32 % 16);
+	y.d = (uint8_t)(q % 32);
+	return braid__cmp_dob(&x, &y) == DB_ELSE && abs(x.y - y.y) >= 5;
+}
+
+static int groups_conflict(const struct braid_linker *l, const struct uf *u,
+			   uint32_t ra, uint32_t rb, const uint32_t *cl_off,
+			   const uint32_t *cl_to)
+{
+	const uint32_t *sa = &u->ssn[(size_t)ra * SUMK], *sb = &u->ssn[(size_t)rb * SUMK];
+	for (int i = 0; i < SUMK && sa[i]; i++)
+		for (int j = 0; j < SUMK && sb[j]; j++)
+			if (ssn_hard(l, sa[i], sb[j]))
+				return 1;
+	const uint32_t *da = &u->dob[(size_t)ra * SUMK], *db = &u->dob[(size_t)rb * SUMK];
+	for (int i = 0; i < SUMK && da[i]; i++)
+		for (int j = 0; j < SUMK && db[j]; j++)
+			if (da[i] != db[j] && dob_hard(da[i], db[j]))
+				return 1;
+	if (cl_off) {
+		/* labelled non-matches: walk the smaller group's members */
+		uint32_t small = u->size[ra] <= u->size[rb] ? ra : rb;
+		uint32_t other = small == ra ? rb : ra;
+		for (uint32_t x = small; x != UINT32_MAX; x = u->next[x])
+			for (uint32_t k = cl_off[x]; k < cl_off[x + 1]; k++)
+				if (find(u->parent, cl_to[k]) == other)
+					return 1;
+	}
+	return 0;
+}
+
+static void sum_merge(uint32_t *into, const uint32_t *from)
+{
+	for (int j = 0; j < SUMK && from[j]; j++) {
+		int i;
+		for (i = 0; i < SUMK && into[i]; i++)
+			if (into[i] == from[j])
+				break;
+		if (i < SUMK && !into[i])
+			into[i] = from[j];
+	}
+}
+
+static void unite(struct uf *u, uint32_t ra, uint32_t rb)
+{
+	if (u->size[ra] < u->size[rb]) {
+		uint32_t t = ra;
+		ra = rb;
+		rb = t;
+	}
+	u->parent[rb] = ra;
+	u->size[ra] += u->size[rb];
+	u->next[u->tail[ra]] = rb;
+	u->tail[ra] = u->tail[rb];
+	sum_merge(&u->ssn[(size_t)ra * SUMK], &u->ssn[(size_t)rb * SUMK]);
+	sum_merge(&u->dob[(size_t)ra * SUMK], &u->dob[(size_t)rb * SUMK]);
+}
+
+struct edge {
+	float w;
+	uint32_t a, b;
+};
+
+static int edge_desc(const void *x, const void *y)
+{
+	const struct edge *a = x, *b = y;
+	if (a->w != b->w)
+		return a->w > b->w ? -1 : 1;
+	if (a->a != b->a)
+		return a->a < b->a ? -1 : 1;
+	return a->b < b->b ? -1 : a->b > b->b;
+}
+
+braid_rc braid__link_cluster(struct braid_linker *l, struct braid_err *err)
+{
+	size_t n = l->n ? l->n : 1;
+	struct uf u = {0};
+	uint32_t *plain = malloc(n * sizeof *plain);
+	u.parent = malloc(n * sizeof *u.parent);
+	u.size = malloc(n * sizeof *u.size);
+	u.next = malloc(n * sizeof *u.next);
+	u.tail = malloc(n * sizeof *u.tail);
+	u.ssn = calloc(n * SUMK, sizeof *u.ssn);
+	u.dob = calloc(n * SUMK, sizeof *u.dob);
+	free(l->cluster);
+	l->cluster = malloc(n * sizeof *l->cluster);
+	size_t ne = 0, nlab = l->opts.nlabels;
+	for (size_t i = 0; i < l->npairs; i++)
+		ne += l->pw[i] >= l->stats.threshold;
+	struct edge *e = malloc((ne + nlab + 1) * sizeof *e);
+	uint32_t *cl_off = NULL, *cl_to = NULL;
+	braid_rc rc = BRAID_OK;
+	if (!plain || !u.parent || !u.size || !u.next || !u.tail || !u.ssn || !u.dob ||
+	    !l->cluster || !e) {
+		rc = BRAID_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		const struct braid__lrec *r = &l->r[i];
+		u.parent[i] = plain[i] = (uint32_t)i;
+		u.size[i] = 1;
+		u.next[i] = UINT32_MAX;
+		u.tail[i] = (uint32_t)i;
+		if (r->ssn && (l->cx.active & (1u << BRAID_LC_SSN)))
+			u.ssn[i * SUMK] = r->ssn;
+		if (r->y && r->m && (l->cx.active & (1u << BRAID_LC_DOB)))
+			u.dob[i * SUMK] = (uint32_t)r->y * 512u + r->m * 32u + r->d;
+	}
+	ne = 0;
+	for (size_t i = 0; i < l->npairs; i++)
+		if (l->pw[i] >= l->stats.threshold)
+			e[ne++] = (struct edge){l->pw[i], l->pairs[i].a, l->pairs[i].b};
+	/* labels: matches become edges stronger than any weight; non-matches
+	 * become cannot-link lists (CSR by record) */
+	size_t ncl = 0;
+	for (size_t i = 0; i < nlab; i++) {
+		const struct braid_link_label *lb = &l->opts.labels[i];
+		if (lb->a >= l->n || lb->b >= l->n || lb->a == lb->b)
+			continue;
+		if (lb->match)
+			e[ne++] = (struct edge){1e30f, lb->a, lb->b};
+		else
+			ncl++;
+	}
+	if (ncl) {
+		cl_off = calloc(n + 1, sizeof *cl_off);
+		cl_to = malloc(2 * ncl * sizeof *cl_to);
+		if (!cl_off || !cl_to) {
+			rc = BRAID_ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < nlab; i++) {
+			const struct braid_link_label *lb = &l->opts.labels[i];
+			if (lb->match || lb->a >= l->n || lb->b >= l->n || lb->a == lb->b)
+				continue;
+			cl_off[lb->a + 1]++;
+			cl_off[lb->b + 1]++;
+		}
+		for (size_t i = 0; i < l->n; i++)
+			cl_off[i + 1] += cl_off[i];
+		uint32_t *fill = malloc(n * sizeof *fill);
+		if (!fill) {
+			rc = BRAID_ENOMEM;
+			goto out;
+		}
+		memcpy(fill, cl_off, n * sizeof *fill);
+		for (size_t i = 0; i < nlab; i++) {
+			const struct braid_link_label *lb = &l->opts.labels[i];
+			if (lb->match || lb->a >= l->n || lb->b >= l->n || lb->a == lb->b)
+				continue;
+			cl_to[fill[lb->a]++] = lb->b;
+			cl_to[fill[lb->b]++] = lb->a;
+		}
+		free(fill);
+	}
+	qsort(e, ne, sizeof *e, edge_desc);
+	for (size_t i = 0; i < ne; i++) {
+		uint32_t pa = find(plain, e[i].a), pb = find(plain, e[i].b);
+		if (pa != pb)
+			plain[pa] = pb;
+		uint32_t ra = find(u.parent, e[i].a), rb = find(u.parent, e[i].b);
+		if (ra == rb)
+			continue;
+		if (e[i].w < 1e30f && groups_conflict(l, &u, ra, rb, cl_off, cl_to))
+			continue;
+		unite(&u, ra, rb);
+	}
+	/* dense cluster numbers in record order; count plain components that
+	 * the guard split */
+	uint32_t *dense = u.size; /* reuse: sizes are no longer needed */
+	for (size_t i = 0; i < l->n; i++)
+		dense[i] = UINT32_MAX;
+	uint32_t nc = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		uint32_t r = find(u.parent, (uint32_t)i);
+		if (dense[r] == UINT32_MAX)
+			dense[r] = nc++;
+		l->cluster[i] = dense[r];
+	}
+	l->stats.clusters = nc;
+	/* a plain component is split when its records carry more than one
+	 * cluster: mark the first cluster seen per component in tail[] */
+	uint64_t split = 0;
+	for (size_t i = 0; i < l->n; i++)
+		u.tail[i] = UINT32_MAX;
+	for (size_t i = 0; i < l->n; i++) {
+		uint32_t p = find(plain, (uint32_t)i);
+		if (u.tail[p] == UINT32_MAX)
+			u.tail[p] = l->cluster[i];
+		else if (u.tail[p] != l->cluster[i] && u.tail[p] != UINT32_MAX - 1) {
+			u.tail[p] = UINT32_MAX - 1; /* counted */
+			split++;
+		}
+	}
+	l->stats.clusters_split = split;
+out:
+	free(plain);
+	free(u.parent);
+	free(u.size);
+	free(u.next);
+	free(u.tail);
+	free(u.ssn);
+	free(u.dob);
+	free(e);
+	free(cl_off);
+	free(cl_to);
+	if (rc)
+		return braid_err_set(err, rc, "link: out of memory while clustering");
+	return BRAID_OK;
+}

@@ -1,0 +1,384 @@
+/*
+ * model.c — the Fellegi–Sunter model: u probabilities from random pairs,
+ * m probabilities by EM over the blocked pairs, labels, the prior, term
+ * frequencies, and the model's JSON and text forms.
+ *
+ * How m is estimated (as Splink does, for the same reason): blocked pairs
+ * agree on their blocking key by construction, so a comparison that a rule
+ * fixes says nothing about matches inside that rule's blocks.  EM runs once
+ * per blocking rule over the pattern histogram of the pairs sharing that
+ * rule's key, with the comparisons the rule fixes left out; each
+ * comparison's m is the mean of the rules that could estimate it.  u stays
+ * fixed at the sampled value throughout.  The prior (probability that a
+ * random pair matches) is then found by iterating expected matches over all
+ * compared pairs.
+ *
+ * It does not choose thresholds or clusters (score.c, cluster.c).
+ */
+#include "link_int.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t splitmix(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static void tally(uint64_t cnt[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS], braid__cvec v)
+{
+	for (int c = 0; c < BRAID_LC__COUNT; c++)
+		cnt[c][braid__cvec_level(v, c)]++;
+}
+
+/* u: level frequencies among random pairs (all pairs when few). */
+static void estimate_u(struct braid_linker *l)
+{
+	static uint64_t cnt[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
+	memset(cnt, 0, sizeof cnt);
+	uint64_t n = l->n, all = n * (n - 1) / 2, drawn = 0;
+	if (n < 2)
+		all = 0;
+	if (all <= l->opts.u_samples) {
+		for (uint32_t a = 0; a < n; a++)
+			for (uint32_t b = a + 1; b < n; b++)
+				tally(cnt, braid__compare(&l->cx, a, b));
+		drawn = all;
+	} else {
+		uint64_t s = l->opts.seed;
+		for (; drawn < l->opts.u_samples; drawn++) {
+			uint32_t a = (uint32_t)(splitmix(&s) % n);
+			uint32_t b = (uint32_t)(splitmix(&s) % (n - 1));
+			if (b >= a)
+				b++;
+			tally(cnt, braid__compare(&l->cx, a, b));
+		}
+	}
+	struct braid__model *md = &l->model;
+	md->u_pairs = drawn;
+	for (int c = 0; c < BRAID_LC__COUNT; c++) {
+		int nl = braid_link_cmp_nlevels((enum braid_link_cmp)c);
+		uint64_t tot = 0;
+		for (int k = 1; k < nl; k++)
+			tot += cnt[c][k];
+		/* a half pseudo-count: a level never seen among random pairs is
+		 * rare, not impossible */
+		for (int k = 1; k < nl; k++)
+			md->u[c][k] = ((double)cnt[c][k] + 0.5) / ((double)tot + 0.5 * (nl - 1));
+		md->u[c][0] = 1.0;
+	}
+}
+
+static void prior_m(double m[BRAID_LINK_MAX_LEVELS], int nl)
+{
+	m[0] = 1.0;
+	if (nl == 3) {
+		m[1] = 0.95;
+		m[2] = 0.05;
+		return;
+	}
+	m[1] = 0.75;
+	m[nl - 1] = 0.05;
+	for (int k = 2; k < nl - 1; k++)
+		m[k] = 0.20 / (nl - 3);
+}
+
+/* EM for one rule: fills m (for the comparisons in est) and returns the
+ * expected number of matching pairs among the rule's pairs. */
+static double em_rule(const struct braid_linker *l, uint32_t bit, uint32_t est,
+		      double m[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS], int *iters)
+{
+	const struct braid__model *md = &l->model;
+	double lam = 0.1, em_matches = 0;
+	static double acc[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
+	int it;
+	for (it = 0; it < l->opts.em_iterations; it++) {
+		memset(acc, 0, sizeof acc);
+		double am = 0, all = 0;
+		for (uint32_t p = 0; p < l->pats.n; p++) {
+			const struct braid__pattern *pt = &l->pats.p[p];
+			if (!(pt->rules & bit))
+				continue;
+			double lm = log(lam), lu = log1p(-lam);
+			for (int c = 0; c < BRAID_LC__COUNT; c++) {
+				if (!(est & (1u << c)))
+					continue;
+				int lv = braid__cvec_level(pt->v, c);
+				if (!lv)
+					continue;
+				lm += log(m[c][lv]);
+				lu += log(md->u[c][lv]);
+			}
+			double d = lu - lm;
+			double post = d > 700 ? 0.0 : 1.0 / (1.0 + exp(d));
+			double w = (double)pt->count * post;
+			am += w;
+			all += (double)pt->count;
+			for (int c = 0; c < BRAID_LC__COUNT; c++) {
+				int lv = braid__cvec_level(pt->v, c);
+				if ((est & (1u << c)) && lv)
+					acc[c][lv] += w;
+			}
+		}
+		if (all <= 0)
+			return 0;
+		double nlam = am / all;
+		if (nlam < 1e-9)
+			nlam = 1e-9;
+		if (nlam > 1 - 1e-9)
+			nlam = 1 - 1e-9;
+		double delta = fabs(nlam - lam);
+		lam = nlam;
+		em_matches = am;
+		for (int c = 0; c < BRAID_LC__COUNT; c++) {
+			if (!(est & (1u << c)))
+				continue;
+			int nl = braid_link_cmp_nlevels((enum braid_link_cmp)c);
+			double tot = 0;
+			for (int k = 1; k < nl; k++)
+				tot += acc[c][k];
+			for (int k = 1; k < nl; k++) {
+				/* clamped away from 0 so that one unseen level
+				 * cannot veto a pair */
+				double v = (acc[c][k] + 1e-3) / (tot + 1e-3 * (nl - 1));
+				if (v < 1e-6)
+					v = 1e-6;
+				delta = fmax(delta, fabs(v - m[c][k]));
+				m[c][k] = v;
+			}
+		}
+		if (delta < 1e-6)
+			break;
+	}
+	*iters += it;
+	return em_matches;
+}
+
+void braid__model_weights(struct braid__model *md)
+{
+	for (int c = 0; c < BRAID_LC__COUNT; c++) {
+		int nl = braid_link_cmp_nlevels((enum braid_link_cmp)c);
+		md->w[c][0] = 0;
+		for (int k = 1; k < nl; k++)
+			md->w[c][k] = log2(md->m[c][k] / md->u[c][k]);
+	}
+	md->prior = log2(md->lambda / (1 - md->lambda));
+}
+
+static double pattern_weight(const struct braid__model *md, braid__cvec v)
+{
+	double w = 0;
+	for (int c = 0; c < BRAID_LC__COUNT; c++)
+		w += md->w[c][braid__cvec_level(v, c)];
+	return w;
+}
+
+braid_rc braid__link_fit(struct braid_linker *l, struct braid_err *err)
+{
+	(void)err;
+	struct braid__model *md = &l->model;
+	uint32_t active = l->cx.active;
+	estimate_u(l);
+	double msum[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
+	memset(msum, 0, sizeof msum);
+	int mcount[BRAID_LC__COUNT] = {0};
+	double best_matches = 0;
+	for (int k = 0; k < l->nrules; k++) {
+		uint32_t est = active & ~braid__rule_covers(l->rules[k]);
+		double m[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
+		for (int c = 0; c < BRAID_LC__COUNT; c++)
+			prior_m(m[c], braid_link_cmp_nlevels((enum braid_link_cmp)c));
+		double em = em_rule(l, 1u << k, est, m, &md->em_iters_run);
+		if (em > best_matches)
+			best_matches = em;
+		/* a rule that finds almost no matches estimates m from noise */
+		if (em < 2.0)
+			continue;
+		for (int c = 0; c < BRAID_LC__COUNT; c++) {
+			if (!(est & (1u << c)))
+				continue;
+			int nl = braid_link_cmp_nlevels((enum braid_link_cmp)c);
+			for (int lv = 1; lv < nl; lv++)
+				msum[c][lv] += m[c][lv];
+			mcount[c]++;
+		}
+	}
+	for (int c = 0; c < BRAID_LC__COUNT; c++) {
+		int nl = braid_link_cmp_nlevels((enum braid_link_cmp)c);
+		prior_m(md->m[c], nl);
+		md->m_source[c] = mcount[c];
+		if (mcount[c])
+			for (int lv = 1; lv < nl; lv++)
+				md->m[c][lv] = msum[c][lv] / mcount[c];
+	}
+	/* clerical labels: matches refine m, as a blend in which EM counts as
+	 * twenty labelled pairs */
+	if (l->opts.nlabels) {
+		static uint64_t cnt[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
+		memset(cnt, 0, sizeof cnt);
+		for (size_t i = 0; i < l->opts.nlabels; i++) {
+			const struct braid_link_label *lb = &l->opts.labels[i];
+			if (!lb->match || lb->a >= l->n || lb->b >= l->n || lb->a == lb->b)
+				continue;
+			tally(cnt, braid__compare(&l->cx, lb->a, lb->b));
+			md->labelled_matches++;
+		}
+		for (int c = 0; c < BRAID_LC__COUNT && md->labelled_matches; c++) {
+			int nl = braid_link_cmp_nlevels((enum braid_link_cmp)c);
+			double tot = 0;
+			for (int lv = 1; lv < nl; lv++)
+				tot += (double)cnt[c][lv];
+			for (int lv = 1; lv < nl; lv++) {
+				double v = (20.0 * md->m[c][lv] + (double)cnt[c][lv]) / (20.0 + tot);
+				md->m[c][lv] = v < 1e-6 ? 1e-6 : v;
+			}
+		}
+	}
+	/* the prior: expected matches over all compared pairs, iterated */
+	double nall = l->n > 1 ? (double)l->n * (double)(l->n - 1) / 2.0 : 1.0;
+	double e = best_matches > 1 ? best_matches : 1;
+	md->lambda = e / nall;
+	for (int it = 0; it < 50; it++) {
+		if (md->lambda > 0.5)
+			md->lambda = 0.5;
+		if (md->lambda < 1e-12)
+			md->lambda = 1e-12;
+		braid__model_weights(md);
+		double ne = 0;
+		for (uint32_t p = 0; p < l->pats.n; p++) {
+			double w = md->prior + pattern_weight(md, l->pats.p[p].v);
+			ne += (double)l->pats.p[p].count / (1.0 + exp2(-w));
+		}
+		double nl = ne / nall;
+		if (fabs(nl - md->lambda) <= 1e-4 * md->lambda) {
+			md->lambda = nl;
+			break;
+		}
+		md->lambda = nl;
+	}
+	if (md->lambda < 1e-12)
+		md->lambda = 1e-12;
+	braid__model_weights(md);
+	for (uint32_t p = 0; p < l->pats.n; p++)
+		l->pats.p[p].weight = pattern_weight(md, l->pats.p[p].v);
+	l->stats.lambda = md->lambda;
+	return BRAID_OK;
+}
+
+double braid__tf_adjust(const struct braid_linker *l, braid__cvec v, uint32_t a,
+			uint32_t b, double out_tf[BRAID_LC__COUNT])
+{
+	(void)b;
+	if (out_tf)
+		memset(out_tf, 0, sizeof(double) * BRAID_LC__COUNT);
+	if (l->opts.no_tf)
+		return 0;
+	const struct braid__model *md = &l->model;
+	const struct braid__lrec *r = &l->r[a];
+	double adj = 0;
+	/* an exact agreement on value x is as likely among non-matches as x
+	 * is frequent: replace the average u by x's frequency */
+	if (braid__cvec_level(v, BRAID_LC_FIRST) == FN_EXACT && l->nf_first) {
+		double tf = (double)l->tf_first[r->first] / (double)l->nf_first;
+		double d = log2(md->u[BRAID_LC_FIRST][FN_EXACT] / tf);
+		adj += d;
+		if (out_tf)
+			out_tf[BRAID_LC_FIRST] = d;
+	}
+	if (braid__cvec_level(v, BRAID_LC_LAST) == LN_EXACT && l->nf_last) {
+		double tf = (double)l->tf_last[r->last] / (double)l->nf_last;
+		double d = log2(md->u[BRAID_LC_LAST][LN_EXACT] / tf);
+		adj += d;
+		if (out_tf)
+			out_tf[BRAID_LC_LAST] = d;
+	}
+	if (braid__cvec_level(v, BRAID_LC_CITY) == CT_EXACT && l->nf_city) {
+		double tf = (double)l->tf_city[r->city] / (double)l->nf_city;
+		double d = log2(md->u[BRAID_LC_CITY][CT_EXACT] / tf);
+		adj += d;
+		if (out_tf)
+			out_tf[BRAID_LC_CITY] = d;
+	}
+	return adj;
+}
+
+/* ================================================================ output */
+
+char *braid_linker_model_json(const struct braid_linker *l)
+{
+	const struct braid__model *md = &l->model;
+	json_t *root = json_object(), *cmps = json_array();
+	if (!root || !cmps) {
+		json_decref(root);
+		json_decref(cmps);
+		return NULL;
+	}
+	json_object_set_new(root, "lambda", json_real(md->lambda));
+	json_object_set_new(root, "prior_weight", json_real(md->prior));
+	json_object_set_new(root, "u_pairs_sampled", json_integer((json_int_t)md->u_pairs));
+	json_object_set_new(root, "em_iterations", json_integer(md->em_iters_run));
+	json_object_set_new(root, "labelled_matches", json_integer((json_int_t)md->labelled_matches));
+	json_object_set_new(root, "threshold", json_real(l->stats.threshold));
+	json_object_set_new(root, "review_low", json_real(l->stats.review_low));
+	json_object_set_new(root, "review_high", json_real(l->stats.review_high));
+	json_object_set_new(root, "tf_adjustment", json_boolean(!l->opts.no_tf));
+	json_t *rules = json_array();
+	for (int k = 0; k < l->nrules; k++)
+		json_array_append_new(rules, json_string(braid__rule_name(l->rules[k])));
+	json_object_set_new(root, "blocking_rules", rules);
+	for (int c = 0; c < BRAID_LC__COUNT; c++) {
+		if (!(l->cx.active & (1u << c)))
+			continue;
+		json_t *o = json_object(), *lv = json_array();
+		json_object_set_new(o, "name", json_string(braid_link_cmp_name((enum braid_link_cmp)c)));
+		json_object_set_new(o, "m_from_rules", json_integer(md->m_source[c]));
+		int nl = braid_link_cmp_nlevels((enum braid_link_cmp)c);
+		for (int k = 1; k < nl; k++) {
+			json_t *e = json_object();
+			json_object_set_new(e, "level", json_string(braid_link_level_name((enum braid_link_cmp)c, k)));
+			json_object_set_new(e, "m", json_real(md->m[c][k]));
+			json_object_set_new(e, "u", json_real(md->u[c][k]));
+			json_object_set_new(e, "weight", json_real(md->w[c][k]));
+			json_array_append_new(lv, e);
+		}
+		json_object_set_new(o, "levels", lv);
+		json_array_append_new(cmps, o);
+	}
+	json_object_set_new(root, "comparisons", cmps);
+	char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	return s;
+}
+
+char *braid_linker_model_text(const struct braid_linker *l)
+{
+	const struct braid__model *md = &l->model;
+	struct braid_buf b;
+	braid_buf_init(&b, 0);
+	braid_rc rc = braid_buf_printf(&b, "prior: lambda %.3g (%.2f bits); u from %llu random pairs\n",
+				       md->lambda, md->prior, (unsigned long long)md->u_pairs);
+	rc = rc ? rc : braid_buf_printf(&b, "threshold %.2f bits; review band [%.2f, %.2f)\n",
+					l->stats.threshold, l->stats.review_low, l->stats.review_high);
+	for (int c = 0; c < BRAID_LC__COUNT && !rc; c++) {
+		if (!(l->cx.active & (1u << c)))
+			continue;
+		rc = braid_buf_printf(&b, "%s (m from %d rule%s)\n",
+				      braid_link_cmp_name((enum braid_link_cmp)c), md->m_source[c],
+				      md->m_source[c] == 1 ? "" : "s");
+		int nl = braid_link_cmp_nlevels((enum braid_link_cmp)c);
+		for (int k = 1; k < nl && !rc; k++)
+			rc = braid_buf_printf(&b, "  %-28s m %.4f  u %.6f  weight %+7.2f\n",
+					      braid_link_level_name((enum braid_link_cmp)c, k),
+					      md->m[c][k], md->u[c][k], md->w[c][k]);
+	}
+	if (rc) {
+		braid_buf_release(&b);
+		return NULL;
+	}
+	return braid_buf_detach(&b);
+}
