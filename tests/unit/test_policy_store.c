@@ -1,0 +1,228 @@
+/*
+ * The policy layer on a real workspace: users and keys, agreements added
+ * and revoked, the enforcement point appending every decision before it
+ * returns, and verification of the stored log (including tampering with
+ * the database file behind braid's back).
+ */
+#define _GNU_SOURCE /* memmem */
+#include "test.h"
+#include "braid/policy.h"
+#include "braid/store.h"
+
+#include <sqlite3.h>
+
+static const char agreement[] =
+	"id: jail-study\ntitle: Jail study\nstatus: active\nparties: [Prisons, City]\n"
+	"purposes: [study]\nlegal_basis: [CJIS]\nsources:\n  jail: [jail_booking, start]\n"
+	"use: deidentified-row\ncovers:\n  orgs: [Analytics]\nstart: 2020-01-01\n"
+	"end: 2099-12-31\ndestruction: {what: [exports], within_days: 30}\nsummary: s\n";
+
+struct ws {
+	char dir[300];
+	struct braid_store *s;
+	struct braid_policy *p;
+	struct braid_user admin, ana;
+	char admin_key[BRAID_KEY_LEN + 1], ana_key[BRAID_KEY_LEN + 1];
+};
+
+static void open_ws(struct ws *w)
+{
+	struct braid_err err;
+	if (braid_store_open(w->dir, &w->s, &err) || braid_policy_open(w->s, &w->p, &err))
+		TEST_FAIL_("open: %s", err.msg);
+}
+
+static void close_ws(struct ws *w)
+{
+	braid_policy_close(w->p);
+	braid_store_close(w->s);
+	w->p = NULL;
+	w->s = NULL;
+}
+
+static void setup(struct ws *w)
+{
+	struct braid_err err;
+	memset(w, 0, sizeof *w);
+	snprintf(w->dir, sizeof w->dir, "%s/ws", test_tmpdir());
+	char kf[400];
+	snprintf(kf, sizeof kf, "%s/vault.key", test_tmpdir());
+	setenv("BRAID_KEY_FILE", kf, 1);
+	if (braid_workspace_init(w->dir, &err))
+		TEST_FAIL_("init: %s", err.msg);
+	struct braid_store *s;
+	if (braid_store_open(w->dir, &s, &err))
+		TEST_FAIL_("open: %s", err.msg);
+	ASSERT_EQ(braid_policy_bootstrap(s, "root", w->admin_key, &err), BRAID_OK);
+	ASSERT_EQ(braid_policy_bootstrap(s, "root2", w->admin_key, &err), BRAID_EEXIST);
+	braid_store_close(s);
+	open_ws(w);
+	if (braid_policy_authenticate(w->p, "root", w->admin_key, &w->admin, &err))
+		TEST_FAIL_("admin login: %s", err.msg);
+	ASSERT_EQ(w->admin.role, BRAID_ROLE_ADMIN);
+	struct braid_user u = {.name = "ana", .role = BRAID_ROLE_ANALYST, .org = "Analytics"};
+	ASSERT_EQ(braid_policy_user_add(w->p, &w->admin, &u, w->ana_key, &err), BRAID_OK);
+	ASSERT_EQ(braid_policy_authenticate(w->p, "ana", w->ana_key, &w->ana, &err), BRAID_OK);
+	ASSERT_EQ(braid_policy_agreement_add(w->p, &w->admin, agreement, strlen(agreement), "a.yaml",
+					     &err), BRAID_OK);
+}
+
+static struct braid_request req_rows(void)
+{
+	static const char *const src[] = {"jail"};
+	static const struct braid_field_ref f[] = {{"jail", "start"}};
+	struct braid_request r = {.action = BRAID_ACT_QUERY_ROWS, .purpose = "study",
+				  .sources = src, .nsources = 1, .fields = f, .nfields = 1,
+				  .query = "select"};
+	return r;
+}
+
+TEST(policy_store_users_keys_and_roles)
+{
+	struct ws w;
+	struct braid_err err;
+	setup(&w);
+	struct braid_user u;
+	ASSERT_EQ(braid_policy_authenticate(w.p, "ana", "bk_wrong", &u, &err), BRAID_EDENIED);
+	ASSERT_EQ(braid_policy_authenticate(w.p, "nobody", w.ana_key, &u, &err), BRAID_EDENIED);
+	ASSERT_STR_EQ(err.msg, "unknown user or wrong key");
+	struct braid_user x = {.name = "eve", .role = BRAID_ROLE_ADMIN};
+	char key[BRAID_KEY_LEN + 1];
+	ASSERT_EQ(braid_policy_user_add(w.p, &w.ana, &x, key, &err), BRAID_EDENIED);
+	ASSERT_EQ(braid_policy_user_add(w.p, &w.admin, &w.ana, key, &err), BRAID_EEXIST);
+	int64_t n = 0;
+	ASSERT_EQ(braid_policy_user_count(w.p, &n, &err), BRAID_OK);
+	ASSERT_EQ(n, 2);
+	/* Only the hash is stored: the key's bytes are nowhere in braid.db. */
+	close_ws(&w);
+	char db[400];
+	snprintf(db, sizeof db, "%s/braid.db", w.dir);
+	FILE *f = fopen(db, "rb");
+	ASSERT(f);
+	static char buf[1 << 22];
+	size_t len = fread(buf, 1, sizeof buf, f);
+	fclose(f);
+	ASSERT(len > 0);
+	ASSERT(!memmem(buf, len, w.ana_key + 3, 20));
+	ASSERT(!memmem(buf, len, w.admin_key + 3, 20));
+}
+
+TEST(policy_store_authorize_audits_before_answering)
+{
+	struct ws w;
+	struct braid_err err;
+	setup(&w);
+	struct braid_request r = req_rows();
+	struct braid_decision d;
+	ASSERT_EQ(braid_policy_authorize(w.p, &w.ana, &r, &d, &err), BRAID_OK);
+	ASSERT_STR_EQ(d.agreement, "jail-study");
+	ASSERT_EQ(braid_policy_commit(w.p, &w.ana, &r, &d, 42, &err), BRAID_OK);
+	r.purpose = "marketing";
+	ASSERT_EQ(braid_policy_authorize(w.p, &w.ana, &r, &d, &err), BRAID_EDENIED);
+	ASSERT(strstr(err.msg, "names purpose 'marketing'"));
+	int64_t n;
+	char head[BRAID_HASH_HEX];
+	ASSERT_EQ(braid_policy_audit_verify(w.p, &n, head, &err), BRAID_OK);
+	/* Two user-adds and an agreement-add from setup, then allow and deny. */
+	ASSERT_EQ(n, 5);
+	close_ws(&w);
+	/* Revocation takes effect for the next check, also in a new process. */
+	open_ws(&w);
+	r.purpose = "study";
+	ASSERT_EQ(braid_policy_agreement_revoke(w.p, &w.ana, "jail-study", NULL, &err), BRAID_EDENIED);
+	ASSERT_EQ(braid_policy_agreement_revoke(w.p, &w.admin, "jail-study", "2026-03-01", &err),
+		  BRAID_OK);
+	close_ws(&w);
+	open_ws(&w);
+	ASSERT_EQ(braid_policy_authorize(w.p, &w.ana, &r, &d, &err), BRAID_EDENIED);
+	ASSERT_STR_EQ(d.reason, "agreement 'jail-study' was revoked on 2026-03-01");
+	ASSERT_EQ(braid_policy_audit_verify(w.p, &n, head, &err), BRAID_OK);
+	ASSERT_EQ(n, 8);
+	close_ws(&w);
+}
+
+static void tamper(struct ws *w, const char *sql)
+{
+	char db[400];
+	snprintf(db, sizeof db, "%s/braid.db", w->dir);
+	sqlite3 *h;
+	ASSERT_EQ(sqlite3_open(db, &h), SQLITE_OK);
+	char *msg = NULL;
+	if (sqlite3_exec(h, sql, NULL, NULL, &msg) != SQLITE_OK)
+		TEST_FAIL_("tamper: %s", msg);
+	sqlite3_close(h);
+}
+
+static void verify_fails(const char *sql, const char *want)
+{
+	struct ws w;
+	struct braid_err err;
+	setup(&w);
+	struct braid_request r = req_rows();
+	struct braid_decision d;
+	for (int i = 0; i < 4; i++) {
+		ASSERT_EQ(braid_policy_authorize(w.p, &w.ana, &r, &d, &err), BRAID_OK);
+		ASSERT_EQ(braid_policy_commit(w.p, &w.ana, &r, &d, i, &err), BRAID_OK);
+	}
+	int64_t n;
+	char head[BRAID_HASH_HEX];
+	ASSERT_EQ(braid_policy_audit_verify(w.p, &n, head, &err), BRAID_OK);
+	ASSERT_EQ(n, 7);
+	close_ws(&w);
+	tamper(&w, "DROP TRIGGER policy_audit_no_update; DROP TRIGGER policy_audit_no_delete;");
+	tamper(&w, sql);
+	open_ws(&w);
+	ASSERT_EQ(braid_policy_audit_verify(w.p, &n, head, &err), BRAID_EPARSE);
+	if (!strstr(err.msg, want))
+		TEST_FAIL_("message '%s' lacks '%s'", err.msg, want);
+	close_ws(&w);
+}
+
+TEST(policy_store_verify_finds_an_edited_row)
+{
+	verify_fails("UPDATE policy_audit SET rows_returned = 999 WHERE seq = 5",
+		     "audit entry 5 (seq 5) was edited");
+}
+
+TEST(policy_store_verify_finds_a_deleted_row)
+{
+	verify_fails("DELETE FROM policy_audit WHERE seq = 4", "entries 4..4 are missing");
+}
+
+TEST(policy_store_verify_finds_a_deleted_tail)
+{
+	verify_fails("DELETE FROM policy_audit WHERE seq >= 6", "entries 6..7 were deleted");
+}
+
+TEST(policy_store_verify_finds_an_inserted_row)
+{
+	/* A copy of entry 4 slipped in after it (seq must stay unique). */
+	verify_fails("UPDATE policy_audit SET pos = pos * 10;"
+		     "INSERT INTO policy_audit(pos, seq, at, user_name, role, org, agreement, purpose,"
+		     " action, sources, rows_returned, query_hash, decision, reason, prev_hash, hash)"
+		     " SELECT 45, -4, at, 'mallory', role, org, agreement, purpose, action, sources,"
+		     " rows_returned, query_hash, decision, reason, prev_hash, hash"
+		     " FROM policy_audit WHERE seq = 4;",
+		     "audit entry 5 (seq -4) was edited");
+}
+
+TEST(policy_store_verify_finds_reordered_rows)
+{
+	/* Swap the storage positions of entries 5 and 6. */
+	verify_fails("UPDATE policy_audit SET pos = -1 WHERE seq = 5;"
+		     "UPDATE policy_audit SET pos = (SELECT pos FROM policy_audit WHERE seq = 4) + 1"
+		     " WHERE seq = 6;"
+		     "UPDATE policy_audit SET pos = 1000 WHERE pos = -1;",
+		     "entries 5..5 are missing");
+}
+
+TEST(policy_store_log_refuses_updates_through_sql)
+{
+	struct ws w;
+	struct braid_err err;
+	setup(&w);
+	ASSERT_EQ(braid_store_exec(w.s, "DELETE FROM policy_audit", &err), BRAID_ESTORE);
+	ASSERT_EQ(braid_store_exec(w.s, "UPDATE policy_audit SET user_name = 'x'", &err),
+		  BRAID_ESTORE);
+	close_ws(&w);
+}
