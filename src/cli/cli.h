@@ -51,6 +51,12 @@ void cli_progress_end(struct cli_progress *p);
 
 /* The subcommands. */
 int cmd_version(struct cli *cli, int argc, char **argv);
+int cmd_init(struct cli *cli, int argc, char **argv);
+int cmd_source(struct cli *cli, int argc, char **argv);
+int cmd_sources(struct cli *cli, int argc, char **argv);
+int cmd_ingest(struct cli *cli, int argc, char **argv);
+int cmd_rejects(struct cli *cli, int argc, char **argv);
+int cmd_quality(struct cli *cli, int argc, char **argv);
 int cmd_user(struct cli *cli, int argc, char **argv);
 int cmd_users(struct cli *cli, int argc, char **argv);
 int cmd_agreement(struct cli *cli, int argc, char **argv);
@@ -67,5 +73,8 @@ struct braid_user;
 int cli_login(struct cli *cli, struct braid_store **s, struct braid_policy **p,
 	      struct braid_user *u);
 void cli_logout(struct braid_store *s, struct braid_policy *p);
+/* After braid init: make the creator (--as, $BRAID_USER, $USER or "admin")
+ * the workspace's first admin and print the key once (cmd_user.c). */
+int cli_init_admin(struct cli *cli, const char *dir);
 
 #endif

@@ -170,3 +170,23 @@ int cmd_users(struct cli *cli, int argc, char **argv)
 	cli_logout(s, p);
 	return r ? cli_fail(&err) : 0;
 }
+
+int cli_init_admin(struct cli *cli, const char *dir)
+{
+	const char *name = cli->as_user && *cli->as_user ? cli->as_user : getenv("USER");
+	if (!name || braid_user_name_check(name, NULL))
+		name = "admin";
+	struct braid_err err;
+	braid_err_clear(&err);
+	struct braid_store *s;
+	if (braid_store_open(dir, &s, &err))
+		return cli_fail(&err);
+	char key[BRAID_KEY_LEN + 1];
+	braid_rc rc = braid_policy_bootstrap(s, name, key, &err);
+	braid_store_close(s);
+	if (rc)
+		return cli_fail(&err);
+	printf("admin user '%s' created; its key is shown once, keep it secret:\n"
+	       "BRAID_KEY=%s\n", name, key);
+	return 0;
+}
