@@ -149,11 +149,19 @@ braid_rc braid_suppress_complementary(struct braid_cellset *cs,
 /* The interval audit: for each primary cell (of this release and of the
  * ledger) the min and max value consistent with every published number
  * (this release and the ledger's) and every additive constraint, cells
- * non-negative, computed by linear programming (GLPK). */
+ * non-negative, computed by linear programming (GLPK).
+ *
+ * By default a cell is certified as soon as two feasible solutions met on
+ * the way (the true values, earlier LP optima) set it at least protection
+ * apart: [lo, hi] is then an inner interval the true one contains, exact=0.
+ * Cells not certified so get their exact LP bounds (exact=1), and so does
+ * every cell with BRAID_AUDIT_EXACT. */
+enum braid_audit_flag { BRAID_AUDIT_EXACT = 1 };
 struct braid_audit_cell {
 	const char *id; /* borrowed from the cellset or ledger */
 	size_t cell;    /* index in the cellset, SIZE_MAX for ledger-only */
 	double lo, hi;  /* hi = INFINITY when unbounded */
+	int exact;      /* lo, hi are the LP bounds (else an inner interval) */
 	int ok;         /* hi - lo >= protection */
 };
 struct braid_audit {
@@ -162,16 +170,18 @@ struct braid_audit {
 	size_t n_failed;
 	size_t n_lp;      /* linear programs solved */
 	double min_width; /* narrowest interval (INFINITY when none) */
+	unsigned rounds;  /* protect: audit/add rounds it took */
 };
 void braid_audit_init(struct braid_audit *a);
 void braid_audit_release(struct braid_audit *a);
 /* Fills *out (released first).  Returns BRAID_OK even when cells fail:
  * read out->n_failed.  BRAID_EINVAL when the published numbers contradict
- * each other or the ledger (the same cell published with two values). */
+ * each other or the ledger (the same cell published with two values).
+ * flags: enum braid_audit_flag bits. */
 braid_rc braid_release_audit(const struct braid_cellset *cs,
 			     const struct braid_ledger *ledger,
-			     int64_t protection, struct braid_audit *out,
-			     struct braid_err *err);
+			     int64_t protection, unsigned flags,
+			     struct braid_audit *out, struct braid_err *err);
 
 /* Primary + complementary suppression, then audit and add the cheapest
  * suppression next to each failing cell until the audit passes.

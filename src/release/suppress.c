@@ -136,6 +136,33 @@ static unsigned char *ledger_known_of(const struct braid__sys *s,
 	return lk;
 }
 
+/* Constraint k has a published total and a sensitive unpublished part,
+ * and its unpublished parts sum (true values) to less than p. */
+static int sum_too_small(const struct braid__sys *s,
+			 const struct braid_cellset *cs, size_t k, int64_t p)
+{
+	if (!s->known[s->con_total[k]])
+		return 0;
+	int sens = 0;
+	int64_t sum = 0;
+	for (size_t j = s->con_off[k]; j < s->con_off[k + 1]; j++) {
+		size_t v = s->parts[j];
+		if (s->known[v])
+			continue;
+		if (v >= s->ncur) /* an earlier release's cell: value unknown */
+			return 0;
+		sum += cs->cells[v].value;
+		sens |= s->sens[v];
+	}
+	return sens && sum < p;
+}
+
+/* Two cheap rules, to a fixed point, before any LP:
+ *  - a constraint with exactly one unpublished cell gives it away;
+ *  - when a constraint's total is published, its unpublished parts sum to
+ *    a known number S, so none of them can range wider than S: if one is
+ *    sensitive and S < p, the pattern is too narrow already.
+ * Each violation gets the constraint's cheapest other cell suppressed. */
 static braid_rc singletons(struct braid_cellset *cs, struct braid__sys *s,
 			   const unsigned char *lk, int64_t p)
 {
@@ -143,10 +170,14 @@ static braid_rc singletons(struct braid_cellset *cs, struct braid__sys *s,
 	while (changed) {
 		changed = 0;
 		for (size_t k = 0; k < s->ncon; k++) {
-			size_t unk = !s->known[s->con_total[k]];
-			for (size_t j = s->con_off[k]; j < s->con_off[k + 1] && unk < 2; j++)
+			size_t t = s->con_total[k];
+			size_t unk = !s->known[t];
+			int small = sum_too_small(s, cs, k, p);
+			for (size_t j = s->con_off[k]; j < s->con_off[k + 1]; j++)
 				unk += !s->known[s->parts[j]];
-			if (unk != 1)
+			if (unk == 0)
+				continue;
+			if (unk != 1 && !small)
 				continue;
 			size_t v = cheapest_in(s, cs, lk, k, p);
 			if (v != SIZE_MAX) {
@@ -243,8 +274,9 @@ braid_rc braid_release_protect(struct braid_cellset *cs,
 			goto next;
 		}
 		singletons(cs, &s, lk, p);
-		if ((rc = braid_release_audit(cs, ledger, p, a, err)))
+		if ((rc = braid_release_audit(cs, ledger, p, 0, a, err)))
 			goto next;
+		a->rounds = round + 1;
 		if (a->n_failed == 0)
 			goto next;
 		size_t added = 0;

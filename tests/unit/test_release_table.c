@@ -16,7 +16,7 @@ static size_t assert_protected(const struct braid_cellset *cs,
 	struct braid_audit a;
 	struct braid_err err;
 	braid_audit_init(&a);
-	ASSERT_EQ(braid_release_audit(cs, l, p, &a, &err), BRAID_OK);
+	ASSERT_EQ(braid_release_audit(cs, l, p, BRAID_AUDIT_EXACT, &a, &err), BRAID_OK);
 	size_t prim = 0;
 	for (size_t i = 0; i < braid_cellset_count(cs); i++)
 		prim += braid_cellset_cell(cs, i)->status == BRAID_CELL_PRIMARY;
@@ -99,7 +99,7 @@ TEST(release_audit_catches_total_minus_other_cells)
 	/* primary suppression alone: 53 - 20 - 30 = 3 */
 	struct braid_audit a;
 	braid_audit_init(&a);
-	ASSERT_EQ(braid_release_audit(cs, NULL, 11, &a, &err), BRAID_OK);
+	ASSERT_EQ(braid_release_audit(cs, NULL, 11, 0, &a, &err), BRAID_OK);
 	ASSERT_EQ(a.n, 1);
 	ASSERT_STR_EQ(a.cells[0].id, "T|t1|a");
 	ASSERT_NEAR(a.cells[0].lo, 3, 1e-9);
