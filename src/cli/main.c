@@ -9,6 +9,12 @@
 
 static const struct braid_cmd commands[] = {
 	{"version", "print the version", cmd_version},
+	{"init", "create a workspace", cmd_init},
+	{"source", "register a source (add) or print its spec (show)", cmd_source},
+	{"sources", "list registered sources", cmd_sources},
+	{"ingest", "load CSV files for a source", cmd_ingest},
+	{"rejects", "show rows that could not be loaded", cmd_rejects},
+	{"quality", "quality report of a source", cmd_quality},
 	{"user", "add a user (prints its API key once)", cmd_user},
 	{"users", "list users and roles", cmd_users},
 	{"agreement", "add or revoke a data-sharing agreement", cmd_agreement},

@@ -1,0 +1,934 @@
+/*
+ * Loading CSV files of one source into the store, as ONE transaction.
+ *
+ * For each file: hash its bytes (BLAKE2b via crypto_generichash) and refuse
+ * content already loaded for the source unless replace; read the header
+ * and resolve the spec's columns by name; then, row by row, in a per-row
+ * arena: reject what cannot be loaded (bad CSV, invalid UTF-8, wrong
+ * number of columns, missing or duplicate record id) into the reject log
+ * with the raw row sealed in the vault; validate each mapped value (a bad
+ * value is stored as missing and flagged, never as a wrong value); write the
+ * analytic record (no identifiers), the identity (vault) and the events.
+ *
+ * Duplicate record ids (rows: person) are found with a Bloom filter of
+ * bounded size over the keyed id hashes, so memory does not grow with the
+ * file; rows that hit the filter are checked exactly at the end of the load
+ * against the vault's id hashes and the later copies moved to the reject
+ * log.  Sources with rows: event keep a map id hash → record key instead
+ * (one entry per distinct record).
+ *
+ * It does not print, does not link and does not interpret events beyond
+ * dates and amounts.
+ */
+#include "ingest_int.h"
+
+#include "braid/csv.h"
+#include "braid/normalize.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define CELL_MAX 4096 /* canonical values longer than this are flagged */
+
+/* ------------------------------------------------------------ values */
+static const char *const omb_race[] = {
+	"white", "black", "asian", "aian", "nhpi", "other", "multiple", NULL};
+static const char *const omb_eth[] = {"hispanic", "not_hispanic", NULL};
+
+static int ieq(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++) {
+		char x = *a, y = *b;
+		if (x >= 'A' && x <= 'Z')
+			x += 32;
+		if (y >= 'A' && y <= 'Z')
+			y += 32;
+		if (x != y)
+			return 0;
+	}
+	return *a == *b;
+}
+
+static int copy_out(const char *s, char *out, size_t n)
+{
+	size_t k = strlen(s);
+	if (k >= n)
+		return 1;
+	memcpy(out, s, k + 1);
+	return 0;
+}
+
+int braid_ingest_check_value(enum braid_field f, const char *raw,
+			     const struct braid_colspec *cs, char *out, size_t n)
+{
+	(void)cs;
+	out[0] = 0;
+	while (*raw == ' ' || *raw == '\t')
+		raw++;
+	if (!*raw)
+		return 0;
+	switch (f) {
+	case BRAID_F_DOB: {
+		struct braid_date d;
+		if (braid_date_parse(raw, cs ? cs->format : NULL, -1, &d))
+			return 1;
+		struct braid_date today = braid_date_today();
+		if (d.y < 1900 || braid_date_to_days(d) > braid_date_to_days(today))
+			return 1;
+		if (n < 11)
+			return 1;
+		braid_date_iso(d, out);
+		return 0;
+	}
+	case BRAID_F_BIRTH_YEAR: {
+		long y;
+		if (braid_parse_long(raw, &y) || y < 1900 || y > braid_date_today().y)
+			return 1;
+		snprintf(out, n, "%ld", y);
+		return 0;
+	}
+	case BRAID_F_SEX: {
+		char c = 0;
+		if (braid_sex_check(raw, &c))
+			return 1;
+		if (c && n >= 2) {
+			out[0] = c;
+			out[1] = 0;
+		}
+		return 0;
+	}
+	case BRAID_F_SSN: {
+		char d[10];
+		if (braid_ssn_check(raw, d) != BRAID_SSN_OK)
+			return 1;
+		return copy_out(d, out, n);
+	}
+	case BRAID_F_ZIP: {
+		char z[11], p4[5];
+		int us;
+		if (braid_zip_check(raw, z, p4, &us))
+			return 1;
+		return copy_out(z, out, n);
+	}
+	case BRAID_F_PHONE: {
+		char d[16];
+		if (braid_phone_check(raw, d))
+			return 1;
+		return copy_out(d, out, n);
+	}
+	case BRAID_F_EMAIL: {
+		if (strlen(raw) >= n)
+			return 1;
+		return braid_email_check(raw, out) != BRAID_OK;
+	}
+	case BRAID_F_RACE:
+	case BRAID_F_ETHNICITY: {
+		const char *const *l = f == BRAID_F_RACE ? omb_race : omb_eth;
+		for (; *l; l++)
+			if (ieq(raw, *l))
+				return copy_out(*l, out, n);
+		return 1;
+	}
+	case BRAID_F_OTHER_ID: {
+		if (copy_out(raw, out, n))
+			return 1;
+		braid_trim(out);
+		return 0;
+	}
+	default:
+		/* Names, address parts, city, state: folded text. */
+		if (braid_text_fold(raw, out, n)) {
+			out[0] = 0;
+			return 1;
+		}
+		return 0;
+	}
+}
+
+/* ------------------------------------------------------------ id sets */
+/* Open addressing map: rid hash (63-bit, never 0 after +1) → record key. */
+struct idmap {
+	int64_t *h, *k;
+	size_t cap, n;
+};
+
+static void idmap_free(struct idmap *m)
+{
+	free(m->h);
+	free(m->k);
+	memset(m, 0, sizeof *m);
+}
+
+static int idmap_put(struct idmap *m, int64_t h, int64_t key);
+
+static int idmap_grow(struct idmap *m)
+{
+	struct idmap g = {0};
+	g.cap = m->cap ? m->cap * 2 : 1024;
+	g.h = calloc(g.cap, sizeof *g.h);
+	g.k = calloc(g.cap, sizeof *g.k);
+	if (!g.h || !g.k) {
+		idmap_free(&g);
+		return -1;
+	}
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->h[i])
+			idmap_put(&g, m->h[i] - 1, m->k[i]);
+	idmap_free(m);
+	*m = g;
+	return 0;
+}
+
+/* Returns the slot of h (existing or empty). */
+static size_t idmap_slot(const struct idmap *m, int64_t h)
+{
+	size_t i = (size_t)braid_hash64(&h, sizeof h, 7) & (m->cap - 1);
+	while (m->h[i] && m->h[i] != h + 1)
+		i = (i + 1) & (m->cap - 1);
+	return i;
+}
+
+static int idmap_put(struct idmap *m, int64_t h, int64_t key)
+{
+	if ((m->n + 1) * 2 > m->cap && idmap_grow(m))
+		return -1;
+	size_t i = idmap_slot(m, h);
+	if (!m->h[i]) {
+		m->h[i] = h + 1;
+		m->n++;
+	}
+	m->k[i] = key;
+	return 0;
+}
+
+/* 0 when absent. */
+static int64_t idmap_get(const struct idmap *m, int64_t h)
+{
+	if (!m->cap)
+		return 0;
+	size_t i = idmap_slot(m, h);
+	return m->h[i] ? m->k[i] : 0;
+}
+
+struct bloom {
+	uint64_t *bits;
+	uint64_t mask; /* number of bits - 1 */
+};
+
+static void bloom_idx(const struct bloom *b, int64_t h, uint64_t idx[4])
+{
+	uint64_t a = (uint64_t)h, c = braid_hash64(&h, sizeof h, 0x5eed) | 1;
+	for (int i = 0; i < 4; i++)
+		idx[i] = (a + (uint64_t)i * c) & b->mask;
+}
+
+/* Adds h; returns 1 when all its bits were already set (maybe seen). */
+static int bloom_add(struct bloom *b, int64_t h)
+{
+	uint64_t idx[4];
+	bloom_idx(b, h, idx);
+	int seen = 1;
+	for (int i = 0; i < 4; i++) {
+		uint64_t w = idx[i] >> 6, bit = 1ULL << (idx[i] & 63);
+		if (!(b->bits[w] & bit)) {
+			seen = 0;
+			b->bits[w] |= bit;
+		}
+	}
+	return seen;
+}
+
+/* ------------------------------------------------------------ loader */
+struct cand {
+	int64_t key, hash, flagged, batch;
+	long line;
+	char *raw;
+	size_t raw_len;
+	char *file;
+};
+
+struct evcols {
+	int start, end, program, provider, amount;
+	int *attr;
+};
+
+struct loader {
+	struct braid_store *s;
+	const struct braid_spec *spec;
+	const struct braid_ingest_opts *opts;
+	struct braid_ingest_stats *st;
+	struct braid_err *err;
+	int64_t source_id;
+	struct bloom bloom;
+	struct idmap ids;
+	struct cand *cands;
+	size_t ncands, capcands;
+	struct braid_arena row;
+	struct braid_buf json;
+	unsigned long long total_bytes, done_bytes, rows_all;
+
+	/* Per file. */
+	const char *file;
+	char hash_hex[65];
+	int64_t batch_id;
+	int fcol[BRAID_F__COUNT];
+	int idcol;
+	struct evcols *ev;
+	size_t ncols;
+};
+
+static braid_rc file_hash(const char *path, char hex[65], unsigned long long *size,
+			  struct braid_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return braid_err_set(err, BRAID_EIO, "cannot open '%s': %s", path, strerror(errno));
+	crypto_generichash_state h;
+	crypto_generichash_init(&h, NULL, 0, 32);
+	static unsigned char buf[1 << 16];
+	size_t n;
+	*size = 0;
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+		crypto_generichash_update(&h, buf, n);
+		*size += n;
+	}
+	int bad = ferror(f);
+	fclose(f);
+	if (bad)
+		return braid_err_set(err, BRAID_EIO, "cannot read '%s'", path);
+	unsigned char out[32];
+	crypto_generichash_final(&h, out, sizeof out);
+	sodium_bin2hex(hex, 65, out, sizeof out);
+	return BRAID_OK;
+}
+
+static int prefill_cb(void *ctx, int64_t key, int64_t hash)
+{
+	struct loader *L = ctx;
+	if (L->spec->rows_event)
+		return idmap_put(&L->ids, hash, key) ? 1 : 0;
+	bloom_add(&L->bloom, hash);
+	return 0;
+}
+
+static braid_rc reject(struct loader *L, long line, long col, const char *reason,
+		       const char *raw, size_t raw_len)
+{
+	struct braid_reject j = {.source_id = L->source_id, .batch_id = L->batch_id,
+				 .file = L->file, .line = line, .column = col,
+				 .reason = reason, .raw = raw, .raw_len = raw_len};
+	L->st->rows_rejected++;
+	return braid_store_reject_add(L->s, &j, L->err);
+}
+
+static int find_col(char **hdr, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(hdr[i], name))
+			return (int)i;
+	return -1;
+}
+
+static braid_rc need_col(struct loader *L, char **hdr, size_t n, const char *col,
+			 const char *what, int *out)
+{
+	*out = -1;
+	if (!col)
+		return BRAID_OK;
+	*out = find_col(hdr, n, col);
+	if (*out >= 0)
+		return BRAID_OK;
+	char cols[300] = "";
+	for (size_t i = 0; i < n && strlen(cols) < sizeof cols - 40; i++) {
+		if (i)
+			strncat(cols, ", ", sizeof cols - strlen(cols) - 1);
+		strncat(cols, hdr[i], sizeof cols - strlen(cols) - 1);
+	}
+	return braid_err_at(L->err, BRAID_EPARSE, L->file, 1, 0,
+			    "column '%s' (for %s) is not in the header (columns: %s)", col,
+			    what, cols);
+}
+
+static braid_rc resolve_header(struct loader *L, char **hdr, size_t n)
+{
+	braid_rc rc;
+	L->ncols = n;
+	if ((rc = need_col(L, hdr, n, L->spec->id, "the record id", &L->idcol)))
+		return rc;
+	for (int f = 0; f < BRAID_F__COUNT; f++)
+		if ((rc = need_col(L, hdr, n, L->spec->fields[f].column,
+				   braid_field_name((enum braid_field)f), &L->fcol[f])))
+			return rc;
+	for (size_t e = 0; e < L->spec->nevents; e++) {
+		const struct braid_event_spec *es = &L->spec->events[e];
+		struct evcols *c = &L->ev[e];
+		char what[100];
+		snprintf(what, sizeof what, "event %s", es->type);
+		if ((rc = need_col(L, hdr, n, es->start.column, what, &c->start)) ||
+		    (rc = need_col(L, hdr, n, es->end.column, what, &c->end)) ||
+		    (rc = need_col(L, hdr, n, es->program.column, what, &c->program)) ||
+		    (rc = need_col(L, hdr, n, es->provider.column, what, &c->provider)) ||
+		    (rc = need_col(L, hdr, n, es->amount.column, what, &c->amount)))
+			return rc;
+		for (size_t a = 0; a < es->nattrs; a++)
+			if ((rc = need_col(L, hdr, n, es->attrs[a].value, what, &c->attr[a])))
+				return rc;
+	}
+	return BRAID_OK;
+}
+
+/* The cell after the spec's missing list and value map; "" when missing. */
+static const char *cell(char **fields, int col, const struct braid_colspec *cs)
+{
+	if (col < 0)
+		return "";
+	const char *v = fields[col];
+	while (*v == ' ' || *v == '\t')
+		v++;
+	for (size_t i = 0; i < cs->nmissing; i++)
+		if (ieq(v, cs->missing[i]))
+			return "";
+	for (size_t i = 0; i < cs->nmap; i++) {
+		const char *k = cs->map[i].key;
+		size_t kl = strlen(k), vl = strlen(v);
+		while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+			vl--;
+		if (kl == vl && !strncasecmp(v, k, kl))
+			return cs->map[i].value;
+	}
+	return v;
+}
+
+static void json_str(struct braid_buf *b, const char *s)
+{
+	braid_buf_putc(b, '"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\') {
+			braid_buf_putc(b, '\\');
+			braid_buf_putc(b, (char)*p);
+		} else if (*p < 0x20) {
+			braid_buf_printf(b, "\\u%04x", *p);
+		} else {
+			braid_buf_putc(b, (char)*p);
+		}
+	}
+	braid_buf_putc(b, '"');
+}
+
+/* A whole address line, while no address parser is linked: leading house
+ * number, the rest as the street; a unit after APT/UNIT/#/STE split off. */
+static void split_address(struct braid_arena *a, const char *folded, const char **num,
+			  const char **street, const char **unit)
+{
+	const char *p = folded;
+	size_t k = 0;
+	while (p[k] >= '0' && p[k] <= '9')
+		k++;
+	while (p[k] && p[k] != ' ' && k && k < 12)
+		k++; /* 1234A, 1234-36 */
+	if (k && p[k] == ' ') {
+		*num = braid_arena_strndup(a, p, k);
+		p += k + 1;
+	} else {
+		*num = "";
+	}
+	static const char *const des[] = {" APT ", " UNIT ", " STE ", " # ", " FL ", " RM ", NULL};
+	const char *cut = NULL;
+	for (int i = 0; des[i] && !cut; i++)
+		cut = strstr(p, des[i]);
+	if (cut) {
+		*street = braid_arena_strndup(a, p, (size_t)(cut - p));
+		*unit = braid_arena_strdup(a, cut + 1);
+	} else {
+		*street = p;
+		*unit = "";
+	}
+	if (!*num || !*street || !*unit) {
+		*num = *num ? *num : "";
+		*street = *street ? *street : "";
+		*unit = *unit ? *unit : "";
+	}
+}
+
+/* Validate and canonicalise one row into id (strings in L->row). */
+static int64_t build_identity(struct loader *L, char **fields, struct braid_identity *id,
+			      uint32_t *present)
+{
+	int64_t flagged = 0;
+	char buf[CELL_MAX];
+	*present = 0;
+	for (int f = 0; f < BRAID_F__COUNT; f++) {
+		id->v[f] = "";
+		if (L->fcol[f] < 0)
+			continue;
+		const struct braid_colspec *cs = &L->spec->fields[f];
+		const char *raw = cell(fields, L->fcol[f], cs);
+		if (!*raw)
+			continue;
+		if (braid_ingest_check_value((enum braid_field)f, raw, cs, buf, sizeof buf)) {
+			*present |= 1u << f;
+			id->invalid |= 1u << f;
+			flagged++;
+			continue;
+		}
+		if (!buf[0])
+			continue; /* explicitly unknown (sex U/X): missing, not invalid */
+		*present |= 1u << f;
+		id->v[f] = braid_arena_strdup(&L->row, buf);
+		if (!id->v[f])
+			id->v[f] = "";
+	}
+	/* Names: canonical parts (titles, suffixes, particles). */
+	const char *const *v = id->v;
+	if (*v[BRAID_F_FULL_NAME] || *v[BRAID_F_FIRST_NAME] || *v[BRAID_F_LAST_NAME] ||
+	    *v[BRAID_F_MIDDLE_NAME] || *v[BRAID_F_SUFFIX]) {
+		struct braid_name nm;
+		braid_rc rc;
+		if (*v[BRAID_F_FIRST_NAME] || *v[BRAID_F_LAST_NAME])
+			rc = braid_name_clean(v[BRAID_F_FIRST_NAME], v[BRAID_F_MIDDLE_NAME],
+					      v[BRAID_F_LAST_NAME], v[BRAID_F_SUFFIX], &nm);
+		else
+			rc = braid_name_parse_full(v[BRAID_F_FULL_NAME], &nm);
+		if (!rc) {
+			id->v[BRAID_F_FIRST_NAME] = braid_arena_strdup(&L->row, nm.first);
+			id->v[BRAID_F_MIDDLE_NAME] = braid_arena_strdup(&L->row, nm.middle);
+			id->v[BRAID_F_LAST_NAME] = braid_arena_strdup(&L->row, nm.last);
+			id->v[BRAID_F_SUFFIX] = braid_arena_strdup(&L->row, nm.suffix);
+			for (int f = BRAID_F_FIRST_NAME; f <= BRAID_F_SUFFIX; f++)
+				if (!id->v[f])
+					id->v[f] = "";
+		}
+	}
+	if (*v[BRAID_F_ADDRESS] && !*v[BRAID_F_STREET_NAME]) {
+		const char *num, *street, *unit;
+		split_address(&L->row, v[BRAID_F_ADDRESS], &num, &street, &unit);
+		id->v[BRAID_F_STREET_NUMBER] = num;
+		id->v[BRAID_F_STREET_NAME] = street;
+		if (!*v[BRAID_F_UNIT])
+			id->v[BRAID_F_UNIT] = unit;
+	}
+	if (*v[BRAID_F_DOB] && !*v[BRAID_F_BIRTH_YEAR])
+		id->v[BRAID_F_BIRTH_YEAR] = braid_arena_strndup(&L->row, v[BRAID_F_DOB], 4);
+	if (!id->v[BRAID_F_BIRTH_YEAR])
+		id->v[BRAID_F_BIRTH_YEAR] = "";
+	return flagged;
+}
+
+static braid_rc add_events(struct loader *L, char **fields, int64_t key, int64_t *flagged)
+{
+	char s_iso[11], e_iso[11];
+	for (size_t e = 0; e < L->spec->nevents; e++) {
+		const struct braid_event_spec *es = &L->spec->events[e];
+		const struct evcols *c = &L->ev[e];
+		const char *sv = cell(fields, c->start, &es->start);
+		if (!*sv)
+			continue; /* no date, no event on this row */
+		struct braid_event_row ev = {.record_key = key, .batch_id = L->batch_id,
+					     .type = es->type};
+		struct braid_date d;
+		if (braid_date_parse(sv, es->start.format, -1, &d) == BRAID_OK) {
+			braid_date_iso(d, s_iso);
+			ev.start = s_iso;
+		} else {
+			ev.invalid |= 1;
+		}
+		const char *evv = cell(fields, c->end, &es->end);
+		if (*evv) {
+			if (braid_date_parse(evv, es->end.format, -1, &d) == BRAID_OK) {
+				braid_date_iso(d, e_iso);
+				ev.end = e_iso;
+			} else {
+				ev.invalid |= 2;
+			}
+		}
+		ev.program = cell(fields, c->program, &es->program);
+		ev.provider = cell(fields, c->provider, &es->provider);
+		const char *am = cell(fields, c->amount, &es->amount);
+		if (*am) {
+			/* "$1,250.00" is how agencies write money. */
+			char tmp[64];
+			size_t k = 0;
+			for (const char *p = am; *p && k < sizeof tmp - 1; p++)
+				if (*p != '$' && *p != ',')
+					tmp[k++] = *p;
+			tmp[k] = 0;
+			if (braid_parse_double(tmp, &ev.amount) == BRAID_OK)
+				ev.has_amount = 1;
+			else
+				ev.invalid |= 4;
+		}
+		if (es->nattrs) {
+			braid_buf_reset(&L->json);
+			braid_buf_putc(&L->json, '{');
+			for (size_t a = 0; a < es->nattrs; a++) {
+				if (a)
+					braid_buf_putc(&L->json, ',');
+				json_str(&L->json, es->attrs[a].key);
+				braid_buf_putc(&L->json, ':');
+				json_str(&L->json, c->attr[a] >= 0 ? fields[c->attr[a]] : "");
+			}
+			if (braid_buf_putc(&L->json, '}'))
+				return braid_err_set(L->err, BRAID_ETOOBIG,
+						     "event attributes too large");
+			ev.attrs_json = L->json.data;
+		}
+		*flagged += __builtin_popcount(ev.invalid);
+		braid_rc rc = braid_store_event_add(L->s, &ev, L->err);
+		if (rc)
+			return rc;
+		L->st->events++;
+	}
+	return BRAID_OK;
+}
+
+static braid_rc load_row(struct loader *L, struct braid_csv *r, char **fields, size_t nf,
+			 int64_t row_no)
+{
+	long line = braid_csv_record_line(r);
+	size_t raw_len = 0;
+	const char *raw = braid_csv_record_raw(r, &raw_len);
+	if (nf != L->ncols) {
+		char why[100];
+		snprintf(why, sizeof why, "wrong number of columns: expected %zu, got %zu",
+			 L->ncols, nf);
+		return reject(L, line, 0, why, raw, raw_len);
+	}
+	const char *rid;
+	char rowid[96];
+	if (L->idcol >= 0) {
+		rid = braid_trim(fields[L->idcol]);
+		if (!*rid)
+			return reject(L, line, L->idcol + 1, "missing record id", raw, raw_len);
+	} else {
+		/* Row number, qualified by the content so that two files
+		 * without ids never collide. */
+		snprintf(rowid, sizeof rowid, "%.12s:%lld", L->hash_hex, (long long)row_no);
+		rid = rowid;
+	}
+	int64_t h = braid_store_rid_hash(L->s, rid, strlen(rid));
+	int64_t flagged = 0, key = 0;
+	braid_rc rc;
+	if (L->spec->rows_event)
+		key = idmap_get(&L->ids, h);
+	int maybe_dup = 0;
+	if (!key) {
+		if (!L->spec->rows_event)
+			maybe_dup = bloom_add(&L->bloom, h);
+		struct braid_identity id = {.source_id = (int32_t)L->source_id,
+					    .source_record_id = rid};
+		uint32_t present;
+		flagged = build_identity(L, fields, &id, &present);
+		const char *const *v = id.v;
+		long by = 0;
+		if (*v[BRAID_F_BIRTH_YEAR])
+			braid_parse_long(v[BRAID_F_BIRTH_YEAR], &by);
+		struct braid_record_row rec = {
+			.source_id = L->source_id, .batch_id = L->batch_id, .row = row_no,
+			.sex = v[BRAID_F_SEX], .race = v[BRAID_F_RACE],
+			.ethnicity = v[BRAID_F_ETHNICITY], .zip5 = v[BRAID_F_ZIP],
+			.birth_year = (int)by, .present = present, .invalid = id.invalid};
+		if ((rc = braid_store_record_add(L->s, &rec, &key, L->err)))
+			return rc;
+		id.record_key = key;
+		if ((rc = braid_store_identity_put(L->s, &id, L->batch_id, L->err)))
+			return rc;
+		if (L->spec->rows_event && idmap_put(&L->ids, h, key))
+			return braid_err_set(L->err, BRAID_ENOMEM, "out of memory");
+		L->st->records_new++;
+	}
+	if ((rc = add_events(L, fields, key, &flagged)))
+		return rc;
+	L->st->rows_loaded++;
+	L->st->values_flagged += flagged;
+	if (maybe_dup) {
+		if (L->ncands == L->capcands) {
+			size_t nc = L->capcands ? L->capcands * 2 : 64;
+			struct cand *p = braid_reallocarray(L->cands, nc, sizeof *p);
+			if (!p)
+				return braid_err_set(L->err, BRAID_ENOMEM, "out of memory");
+			L->cands = p;
+			L->capcands = nc;
+		}
+		struct cand *c = &L->cands[L->ncands];
+		*c = (struct cand){.key = key, .hash = h, .flagged = flagged, .line = line,
+				   .batch = L->batch_id,
+				   .raw_len = raw_len};
+		c->raw = malloc(raw_len + 1);
+		c->file = braid_strdup(L->file);
+		if (!c->raw || !c->file) {
+			free(c->raw);
+			free(c->file);
+			return braid_err_set(L->err, BRAID_ENOMEM, "out of memory");
+		}
+		memcpy(c->raw, raw, raw_len);
+		L->ncands++;
+	}
+	return BRAID_OK;
+}
+
+static braid_rc load_file(struct loader *L, const char *path)
+{
+	L->file = path;
+	unsigned long long size = 0;
+	braid_rc rc = file_hash(path, L->hash_hex, &size, L->err);
+	if (rc)
+		return rc;
+	int64_t old;
+	rc = braid_store_batch_find(L->s, L->source_id, L->hash_hex, &old, L->err);
+	if (rc == BRAID_OK) {
+		if (!L->opts->replace)
+			return braid_err_set(L->err, BRAID_EEXIST,
+					     "'%s' was already loaded into '%s' (batch %lld); use "
+					     "--replace to load it again", path, L->spec->source,
+					     (long long)old);
+		if ((rc = braid_store_batch_delete(L->s, old, L->err)))
+			return rc;
+		L->st->replaced_batches++;
+	} else if (rc != BRAID_ENOTFOUND) {
+		return rc;
+	}
+	struct braid_batch b = {.source_id = L->source_id, .file = path,
+				.content_hash = L->hash_hex};
+	if ((rc = braid_store_batch_begin(L->s, &b, L->err)))
+		return rc;
+	L->batch_id = b.id;
+	struct braid_ingest_stats before = *L->st;
+
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return braid_err_set(L->err, BRAID_EIO, "cannot open '%s': %s", path,
+				     strerror(errno));
+	struct braid_csv_opts co = {
+		.delimiter = L->opts->delimiter ? L->opts->delimiter : L->spec->delimiter,
+		.notrim = L->opts->notrim,
+		.encoding = (L->opts->latin1 || L->spec->latin1) ? BRAID_CSV_LATIN1
+								  : BRAID_CSV_UTF8,
+	};
+	struct braid_csv *r = braid_csv_new(f, path, &co);
+	if (!r) {
+		fclose(f);
+		return braid_err_set(L->err, BRAID_ENOMEM, "out of memory");
+	}
+	char **fields;
+	size_t nf;
+	struct braid_err cerr;
+	braid_err_clear(&cerr);
+	rc = braid_csv_next(r, &fields, &nf, &cerr);
+	if (rc == BRAID_ENOTFOUND) {
+		rc = braid_err_at(L->err, BRAID_EPARSE, path, 1, 0,
+				  "empty file: expected a header line");
+	} else if (rc) {
+		*L->err = cerr;
+		braid_err_prefix(L->err, "header");
+	} else {
+		rc = resolve_header(L, fields, nf);
+	}
+	int64_t row_no = 0;
+	while (!rc) {
+		braid_err_clear(&cerr);
+		braid_rc r2 = braid_csv_next(r, &fields, &nf, &cerr);
+		if (r2 == BRAID_ENOTFOUND)
+			break;
+		row_no++;
+		L->st->rows_read++;
+		braid_arena_reset(&L->row);
+		if (r2 == BRAID_EUTF8 || r2 == BRAID_EPARSE || r2 == BRAID_ETOOBIG) {
+			size_t raw_len = 0;
+			const char *raw = braid_csv_record_raw(r, &raw_len);
+			char why[600];
+			if (r2 == BRAID_EUTF8)
+				snprintf(why, sizeof why, "invalid UTF-8");
+			else if (r2 == BRAID_ETOOBIG)
+				snprintf(why, sizeof why, "record too long: %s", cerr.msg);
+			else
+				snprintf(why, sizeof why, "malformed CSV: %s", cerr.msg);
+			rc = reject(L, cerr.line ? cerr.line : braid_csv_record_line(r),
+				    cerr.column, why, raw, raw_len);
+		} else if (r2) {
+			*L->err = cerr;
+			rc = r2;
+		} else {
+			rc = load_row(L, r, fields, nf, row_no);
+		}
+		if (L->opts->progress && !(L->st->rows_read & 8191))
+			L->opts->progress(L->opts->progress_ctx, (unsigned long long)L->st->rows_read,
+					  L->done_bytes + braid_csv_bytes_read(r), L->total_bytes);
+	}
+	braid_csv_free(r);
+	fclose(f);
+	L->done_bytes += size;
+	if (rc)
+		return rc;
+	b.rows_read = L->st->rows_read - before.rows_read;
+	b.rows_loaded = L->st->rows_loaded - before.rows_loaded;
+	b.rows_rejected = L->st->rows_rejected - before.rows_rejected;
+	b.values_flagged = L->st->values_flagged - before.values_flagged;
+	return braid_store_batch_finish(L->s, &b, L->err);
+}
+
+/* Exact check of the rows that hit the Bloom filter: a candidate is a
+ * duplicate when a record of the source with the same id hash has a
+ * smaller key.  Duplicates move to the reject log. */
+struct mincheck {
+	struct idmap min; /* hash → smallest key seen */
+};
+
+static int min_cb(void *ctx, int64_t key, int64_t hash)
+{
+	struct mincheck *m = ctx;
+	if (!m->min.cap)
+		return 0;
+	size_t i = idmap_slot(&m->min, hash);
+	if (m->min.h[i] && (m->min.k[i] == 0 || key < m->min.k[i]))
+		m->min.k[i] = key;
+	return 0;
+}
+
+/* The batch's counts after one of its rows became a reject. */
+static braid_rc batch_moved_to_rejects(struct loader *L, const struct cand *c)
+{
+	struct braid_stmt *st;
+	braid_rc rc = braid_store_prepare(L->s,
+		"UPDATE batches SET rows_loaded=rows_loaded-1, rows_rejected=rows_rejected+1,"
+		" values_flagged=values_flagged-?2 WHERE id=?1", &st, L->err);
+	if (rc)
+		return rc;
+	braid_stmt_bind_int64(st, 1, c->batch);
+	braid_stmt_bind_int64(st, 2, c->flagged);
+	int row;
+	rc = braid_stmt_step(st, &row, L->err);
+	braid_stmt_finalize(st);
+	return rc;
+}
+
+static braid_rc settle_duplicates(struct loader *L)
+{
+	if (!L->ncands)
+		return BRAID_OK;
+	struct mincheck m = {0};
+	for (size_t i = 0; i < L->ncands; i++)
+		if (idmap_put(&m.min, L->cands[i].hash, 0)) {
+			idmap_free(&m.min);
+			return braid_err_set(L->err, BRAID_ENOMEM, "out of memory");
+		}
+	braid_rc rc = braid_store_rid_scan(L->s, L->source_id, min_cb, &m, L->err);
+	for (size_t i = 0; !rc && i < L->ncands; i++) {
+		struct cand *c = &L->cands[i];
+		int64_t first = idmap_get(&m.min, c->hash);
+		if (!first || first >= c->key)
+			continue;
+		if ((rc = braid_store_record_delete(L->s, c->key, L->err)))
+			break;
+		L->st->rows_loaded--;
+		L->st->records_new--;
+		L->st->values_flagged -= c->flagged;
+		/* The reject belongs to the file and batch that read the row. */
+		const char *saved = L->file;
+		int64_t saved_batch = L->batch_id;
+		L->file = c->file;
+		L->batch_id = c->batch;
+		rc = reject(L, c->line, L->idcol + 1, "duplicate record id", c->raw, c->raw_len);
+		L->file = saved;
+		L->batch_id = saved_batch;
+		if (!rc)
+			rc = batch_moved_to_rejects(L, c);
+	}
+	idmap_free(&m.min);
+	return rc;
+}
+
+static void loader_release(struct loader *L)
+{
+	free(L->bloom.bits);
+	idmap_free(&L->ids);
+	for (size_t i = 0; i < L->ncands; i++) {
+		sodium_memzero(L->cands[i].raw, L->cands[i].raw_len);
+		free(L->cands[i].raw);
+		free(L->cands[i].file);
+	}
+	free(L->cands);
+	braid_arena_release(&L->row);
+	braid_buf_release(&L->json);
+	if (L->ev)
+		for (size_t e = 0; e < L->spec->nevents; e++)
+			free(L->ev[e].attr);
+	free(L->ev);
+}
+
+braid_rc braid_ingest_files(struct braid_store *s, const char *name,
+			    const char *const *files, int n,
+			    const struct braid_ingest_opts *opts,
+			    struct braid_ingest_stats *stats, struct braid_err *err)
+{
+	static const struct braid_ingest_opts defaults;
+	if (!opts)
+		opts = &defaults;
+	memset(stats, 0, sizeof *stats);
+	struct loader L = {.s = s, .opts = opts, .st = stats, .err = err};
+	char *spec_text = NULL;
+	struct braid_spec *spec = NULL;
+	braid_rc rc = braid_store_source_get(s, name, &L.source_id, &spec_text, err);
+	if (rc)
+		return rc;
+	rc = braid_spec_parse(spec_text, strlen(spec_text), name, &spec, err);
+	free(spec_text);
+	if (rc) {
+		braid_err_prefix(err, "stored spec of '%s'", name);
+		return rc;
+	}
+	L.spec = spec;
+	braid_arena_init(&L.row, 64 * 1024);
+	braid_buf_init(&L.json, 1 << 20);
+	L.ev = calloc(spec->nevents + 1, sizeof *L.ev);
+	if (!L.ev)
+		rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
+	for (size_t e = 0; !rc && e < spec->nevents; e++) {
+		L.ev[e].attr = calloc(spec->events[e].nattrs + 1, sizeof(int));
+		if (!L.ev[e].attr)
+			rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
+	}
+	/* Bloom size from the input size: ~24 bits per expected row, at most
+	 * 16 MiB (a false hit only costs an exact check at the end). */
+	for (int i = 0; !rc && i < n; i++) {
+		struct stat stt;
+		if (stat(files[i], &stt))
+			rc = braid_err_set(err, BRAID_EIO, "cannot open '%s': %s", files[i],
+					   strerror(errno));
+		else
+			L.total_bytes += (unsigned long long)stt.st_size;
+	}
+	if (!rc && !spec->rows_event) {
+		uint64_t bits = 1u << 20;
+		while (bits < (1ULL << 27) && bits < L.total_bytes / 32 * 24)
+			bits <<= 1;
+		L.bloom.mask = bits - 1;
+		L.bloom.bits = calloc(bits / 64, sizeof(uint64_t));
+		if (!L.bloom.bits)
+			rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
+	}
+	if (!rc)
+		rc = braid_store_begin(s, err);
+	if (rc) {
+		loader_release(&L);
+		braid_spec_free(spec);
+		return rc;
+	}
+	rc = braid_store_rid_scan(s, L.source_id, prefill_cb, &L, err);
+	for (int i = 0; !rc && i < n; i++) {
+		rc = load_file(&L, files[i]);
+		stats->files++;
+	}
+	if (!rc)
+		rc = settle_duplicates(&L);
+	if (!rc)
+		rc = braid_store_commit(s, err);
+	else
+		braid_store_rollback(s);
+	loader_release(&L);
+	braid_spec_free(spec);
+	return rc;
+}
