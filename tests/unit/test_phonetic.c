@@ -18,6 +18,16 @@ TEST(dmetaphone_smith_schmidt_share_a_code)
 	DM("SCHMIDT", "XMT", "SMT");
 }
 
+TEST(dmetaphone_common_surnames)
+{
+	DM("JOHNSON", "JNSN", "ANSN");
+	DM("JONES", "JNS", "ANS");
+	DM("BROWN", "PRN", "");
+	DM("ROBERT", "RPRT", "");
+	DM("RUPERT", "RPRT", "");
+	DM("SMYTH", "SM0", "XMT");
+}
+
 TEST(dmetaphone_th_special_cases)
 {
 	DM("THOMAS", "TMS", "");
