@@ -62,8 +62,9 @@ static void drop_front(struct toks *tk, int k)
 
 static int in_list(const char *t, const char *const *list)
 {
+	/* first-byte check first: this runs for every token of every name */
 	for (; *list; list++)
-		if (strcmp(t, *list) == 0)
+		if ((*list)[0] == t[0] && strcmp(t, *list) == 0)
 			return 1;
 	return 0;
 }
@@ -95,6 +96,9 @@ static const char *suffix_of(const char *t)
 		{ "IV", "IV" }, { "4TH", "IV" }, { "V", "V" }, { "5TH", "V" },
 		{ "VI", "VI" },
 	};
+	if (t[0] != 'J' && t[0] != 'S' && t[0] != 'I' && t[0] != 'V' &&
+	    (t[0] < '2' || t[0] > '5'))
+		return NULL;
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
 		if (strcmp(t, map[i][0]) == 0)
 			return map[i][1];

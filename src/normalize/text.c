@@ -64,22 +64,38 @@ static int ascii_class(unsigned char c)
 	return ' ';
 }
 
-static void fold_ascii(const char *s, struct fold_out *o)
+/* The ASCII fast path: one pass, no per-byte calls.  Returns 1 when a
+ * non-ASCII byte is met (the caller restarts on the Unicode path), 0
+ * otherwise; o->overflow is set when out is too small. */
+static int fold_ascii(const char *s, struct fold_out *o)
 {
+	char *out = o->p;
+	size_t k = 0, lim = o->n - 1;
+	int pend = 0;
 	for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
 		unsigned char c = *q;
+		if (c >= 0x80)
+			return 1;
 		if (c >= 'a' && c <= 'z')
 			c = (unsigned char)(c - 'a' + 'A');
-		int k = ascii_class(c);
-		if (k == 1) {
-			char ch = (char)c;
-			put_bytes(o, &ch, 1);
+		if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+			if (k + (pend != 0) >= lim) {
+				o->overflow = 1;
+				return 0;
+			}
+			if (pend)
+				out[k++] = (char)pend;
+			pend = 0;
+			out[k++] = (char)c;
+		} else if (c == '\'' || c == '.' || c == '`') {
+			continue;
 		} else if (k) {
-			put_sep(o, k);
+			if (c == '-' || !pend)
+				pend = c == '-' ? '-' : ' ';
 		}
-		if (o->overflow)
-			return;
 	}
+	o->len = k;
+	return 0;
 }
 
 /* Letters Unicode keeps whole (no decomposition) but English records
@@ -156,14 +172,11 @@ braid_rc braid_text_fold(const char *s, char *out, size_t n)
 	if (!s)
 		return BRAID_OK;
 	struct fold_out o = { out, n, 0, 0, 0 };
-	size_t len = 0;
-	int ascii = 1;
-	for (const unsigned char *q = (const unsigned char *)s; *q; q++, len++)
-		if (*q >= 0x80)
-			ascii = 0;
-	if (ascii) {
-		fold_ascii(s, &o);
-	} else {
+	if (fold_ascii(s, &o)) {
+		size_t len = strlen(s);
+		o.len = 0;
+		o.pending = 0;
+		o.overflow = 0;
 		/* Names are short: decompose into the stack, fall back to the
 		 * heap only for long text. */
 		utf8proc_int32_t stackbuf[256];
