@@ -1,0 +1,81 @@
+/*
+ * braid/pindex.h — the master person index: stable, opaque person ids over
+ * the clusters that linkage finds, and the history of every merge and split.
+ *
+ * Linkage (braid/link.h) numbers its clusters afresh on every run; this
+ * layer maps those clusters onto person ids that survive re-runs: a cluster
+ * keeps the id of the earlier person it shares the most records with (each
+ * earlier id is given to one cluster at most), so an unchanged person keeps
+ * its id, a merge keeps the id of the larger part, and a split keeps the id
+ * on the larger piece.  Every change is written to person_history with its
+ * reason.  Person ids are random ("P" + 12 base32 characters): they carry no
+ * information about the person.
+ *
+ * The index lives in the analytic store (tables person, person_record,
+ * person_history): person ids and record keys are pseudonymous.
+ * Nothing here prints; errors travel in struct braid_err.
+ */
+#ifndef BRAID_PINDEX_H
+#define BRAID_PINDEX_H
+
+#include "braid/core.h"
+#include "braid/store.h"
+
+#include <stdint.h>
+
+#define BRAID_PERSON_ID_LEN 13 /* "P" + 12 characters */
+
+/* Create the index tables when missing (idempotent). */
+braid_rc braid_pindex_schema(struct braid_store *s, struct braid_err *err);
+
+struct braid_pindex_stats {
+	uint64_t persons;   /* persons after the update */
+	uint64_t created;   /* new persons made only of new records */
+	uint64_t kept;      /* persons that kept their id (changed or not) */
+	uint64_t unchanged; /* persons whose records did not change at all */
+	uint64_t merged;    /* earlier persons merged into another */
+	uint64_t split;     /* new persons split off an earlier one */
+	uint64_t retired;   /* earlier persons whose records all left */
+	uint64_t records_moved; /* records whose person id changed */
+};
+
+/* Apply a linkage result: record keys[i] is in cluster clusters[i]
+ * (0..nclusters-1) for the n records that the index should hold after the
+ * update (records of the index missing from keys are dropped from it).
+ * reason is written into each history entry ("link run 4").  Call inside a
+ * transaction (the caller commits). */
+braid_rc braid_pindex_apply(struct braid_store *s, const int64_t *keys,
+			    const uint32_t *clusters, size_t n, const char *reason,
+			    struct braid_pindex_stats *stats, struct braid_err *err);
+
+/* The person id of a record into out (BRAID_PERSON_ID_LEN + 1 bytes);
+ * BRAID_ENOTFOUND when the record is not in the index. */
+braid_rc braid_pindex_person_of(struct braid_store *s, int64_t record_key,
+				char *out, struct braid_err *err);
+
+/* Calls cb for each record of person_id (record key order). */
+braid_rc braid_pindex_members(struct braid_store *s, const char *person_id,
+			      int (*cb)(void *ctx, int64_t record_key),
+			      void *ctx, struct braid_err *err);
+
+struct braid_pindex_event {
+	const char *time;     /* ISO 8601 UTC */
+	const char *person_id;
+	const char *event;    /* created, merged_into, absorbed, split_from,
+				 split, retired */
+	const char *other_id; /* the other person of a merge/split, or "" */
+	int64_t records;      /* records involved */
+	const char *reason;
+};
+/* History of person_id (entries naming it on either side), oldest first.
+ * BRAID_ENOTFOUND when the id never existed. */
+braid_rc braid_pindex_history(struct braid_store *s, const char *person_id,
+			      int (*cb)(void *ctx, const struct braid_pindex_event *e),
+			      void *ctx, struct braid_err *err);
+
+/* Calls cb(ctx, record_key, person_id) for every indexed record. */
+braid_rc braid_pindex_scan(struct braid_store *s,
+			   int (*cb)(void *ctx, int64_t record_key, const char *person_id),
+			   void *ctx, struct braid_err *err);
+
+#endif
