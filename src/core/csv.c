@@ -521,7 +521,7 @@ braid_rc braid_csv_next(struct braid_csv *r, char ***fields, size_t *nfields,
 			end = r->pos + r->max_record + 2;
 		size_t need = 3 * (end - r->pos) + 16;
 		if (need > r->out_cap) {
-			size_t nc = r->out_cap ? r->out_cap : 3 * 2 * CHUNK;
+			size_t nc = r->out_cap ? r->out_cap : 4096;
 			while (nc < need)
 				nc *= 2;
 			char *p = realloc(r->out, nc);
@@ -530,8 +530,12 @@ braid_rc braid_csv_next(struct braid_csv *r, char ***fields, size_t *nfields,
 			r->out = p;
 			r->out_cap = nc;
 		}
+		/* A window already max_record+2 long is never "at EOF": whether
+		 * the record is too big must not depend on how the bytes came in
+		 * (memory or a FILE whose EOF is not yet seen). */
+		int at_eof = r->eof && end == r->len && end - r->pos < r->max_record + 2;
 		struct scan s;
-		int st = scan(r, end, r->eof && end == r->len, &s);
+		int st = scan(r, end, at_eof, &s);
 		if (st == S_MORE) {
 			if (end - r->pos >= r->max_record + 2)
 				return too_big(r, err);

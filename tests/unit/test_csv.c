@@ -248,6 +248,24 @@ TEST(csv_unclosed_quote_in_a_long_file_is_too_big_not_a_hang)
 	ASSERT_STR_EQ(parse_opts(in, strlen(in), &o), "!7@3:6[line4][line5]");
 }
 
+TEST(csv_unclosed_quote_over_max_record_at_eof_is_too_big)
+{
+	/* Found by fuzzing: memory and FILE readers disagreed at EOF. */
+	struct braid_csv_opts o = {.max_record = 2};
+	ASSERT_STR_EQ(parse_opts("\"\"\"x", 4, &o), "!7@1:3");
+	FILE *f = fmemopen((void *)"\"\"\"x", 4, "r");
+	ASSERT(f);
+	struct braid_csv *r = braid_csv_new(f, "x", &o);
+	char **fl;
+	size_t n;
+	struct braid_err e;
+	ASSERT_EQ(braid_csv_next(r, &fl, &n, &e), BRAID_ETOOBIG);
+	ASSERT_EQ(e.column, 3);
+	ASSERT_EQ(braid_csv_next(r, &fl, &n, &e), BRAID_ENOTFOUND);
+	braid_csv_free(r);
+	fclose(f);
+}
+
 TEST(csv_too_many_fields_is_too_big_at_the_first_extra_field)
 {
 	struct braid_csv_opts o = {.max_fields = 3};
