@@ -51,6 +51,7 @@ void cli_progress_end(struct cli_progress *p);
 
 /* The subcommands. */
 int cmd_version(struct cli *cli, int argc, char **argv);
+int cmd_synth(struct cli *cli, int argc, char **argv);
 int cmd_init(struct cli *cli, int argc, char **argv);
 int cmd_source(struct cli *cli, int argc, char **argv);
 int cmd_sources(struct cli *cli, int argc, char **argv);

@@ -9,6 +9,7 @@
 
 static const struct braid_cmd commands[] = {
 	{"version", "print the version", cmd_version},
+	{"synth", "generate a synthetic demo city with ground truth", cmd_synth},
 	{"init", "create a workspace", cmd_init},
 	{"source", "register a source (add) or print its spec (show)", cmd_source},
 	{"sources", "list registered sources", cmd_sources},
