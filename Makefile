@@ -33,26 +33,29 @@ deps:
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	@$(CC) $(CFLAGS) -MMD -MP -MF $(@:.o=.d) -c $< -o $@.$$$$.tmp && mv -f $@.$$$$.tmp $@
 
 $(BUILD)/libbraid.a: $(LIB_OBJ)
-	@rm -f $@
-	@ar rcs $@ $^
+	@rm -f $@.$$$$.tmp
+	@ar rcs $@.$$$$.tmp $^ && mv -f $@.$$$$.tmp $@
 
 $(BUILD)/braid: $(CLI_OBJ) $(BUILD)/libbraid.a
 	@echo "  LINK    $@"
-	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libbraid.a $(LDLIBS)
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@.$$$$.tmp $(CLI_OBJ) $(BUILD)/libbraid.a $(LDLIBS) && mv -f $@.$$$$.tmp $@
 
 $(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/libbraid.a
 	@echo "  LINK    $@"
-	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(BUILD)/libbraid.a $(LDLIBS)
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@.$$$$.tmp $(UNIT_OBJ) $(BUILD)/libbraid.a $(LDLIBS) && mv -f $@.$$$$.tmp $@
+
+# Outputs are written to a temporary name and renamed, so that several
+# builds running at once in one tree never see a half-written file.
 
 # Fuzz targets build twice: with gcc as corpus replayers (fuzz/replay.c
 # provides main), and with clang -fsanitize=fuzzer via `make fuzz`.
 $(BUILD)/fuzz/%: fuzz/%.c fuzz/replay.c $(BUILD)/libbraid.a
 	@mkdir -p $(dir $@)
 	@echo "  LINK    $@"
-	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< fuzz/replay.c $(BUILD)/libbraid.a $(LDLIBS)
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@.$$$$.tmp $< fuzz/replay.c $(BUILD)/libbraid.a $(LDLIBS) && mv -f $@.$$$$.tmp $@
 
 fuzz:
 	@mkdir -p $(BUILD)/libfuzzer

@@ -78,4 +78,28 @@ braid_rc braid_pindex_scan(struct braid_store *s,
 			   int (*cb)(void *ctx, int64_t record_key, const char *person_id),
 			   void *ctx, struct braid_err *err);
 
+/* ------------------------------------------------------------ record sets
+ * Every identity of the vault in memory, in record-key order, for linkage,
+ * evaluation and export.  Decrypts identifiers: only the linker's commands
+ * use it. */
+struct braid_recset {
+	struct braid_identity *recs; /* n, sorted by record_key */
+	size_t n;
+	struct braid_arena arena;    /* the strings */
+	char **source_names;         /* by source id (index), NULL for gaps */
+	size_t nsource_names;
+};
+/* Load every identity (after_batch 0) or those of batches > after_batch. */
+braid_rc braid_recset_load(struct braid_store *s, int64_t after_batch,
+			   struct braid_recset *rs, struct braid_err *err);
+void braid_recset_release(struct braid_recset *rs);
+/* Index of record_key in rs->recs, or -1. */
+long braid_recset_find(const struct braid_recset *rs, int64_t record_key);
+/* Source name of a source id ("" when unknown; borrowed). */
+const char *braid_recset_source(const struct braid_recset *rs, int64_t source_id);
+/* Record key of SOURCE:RECORD_ID (the source's own id), or BRAID_ENOTFOUND. */
+braid_rc braid_recset_lookup(const struct braid_recset *rs, const char *source,
+			     const char *record_id, int64_t *record_key,
+			     struct braid_err *err);
+
 #endif
