@@ -320,6 +320,11 @@ static braid_rc atokenize(const char *line, struct atoks *tk)
 		rc = braid_text_fold(raw, tk->buf, sizeof tk->buf);
 	if (rc)
 		return rc;
+	/* a hyphen between letters separates words (TWENTY-SECOND → TWENTY
+	 * SECOND, as the spelling table has it); 1234-36 and 3-B keep theirs */
+	for (char *h = strchr(tk->buf, '-'); h; h = strchr(h + 1, '-'))
+		if (h > tk->buf && h[-1] >= 'A' && h[-1] <= 'Z' && h[1] >= 'A' && h[1] <= 'Z')
+			*h = ' ';
 	char *p = tk->buf;
 	while (*p && tk->n < ADDR_TOKS) {
 		tk->t[tk->n++] = p;
@@ -403,6 +408,19 @@ static void field_set(char *out, size_t n, const char *s)
 	field_add(out, n, s);
 }
 
+/* A unit value; an ordinal loses its ending (10TH → 10). */
+static void add_unit_value(char *out, size_t n, const char *v)
+{
+	char tmp[32];
+	size_t l = strlen(v);
+	if (is_ordinal(v) && l < sizeof tmp) {
+		memcpy(tmp, v, l - 2);
+		tmp[l - 2] = '\0';
+		v = tmp;
+	}
+	field_add(out, n, v);
+}
+
 /* Unit text from tokens [from, to): designator spelled by the table, the
  * rest as written; tokens without a designator get "#". */
 static void make_unit(const struct braid_address_tables *t, const struct atoks *tk,
@@ -470,8 +488,12 @@ static void make_street(const struct braid_address_tables *t, const struct atoks
 				i++; /* a stray # or 1/2 is not part of a name */
 				continue;
 			}
+			/* leading ST and MT are SAINT and MOUNT (Philadelphia's
+			 * centerline spells MOUNT AIRY, SAINT JAMES) */
 			if (i == from && strcmp(s, "ST") == 0 && words > 1)
 				s = "SAINT";
+			else if (i == from && strcmp(s, "MT") == 0 && words > 1)
+				s = "MOUNT";
 			field_add(out, n, s);
 			i++;
 		}
@@ -550,6 +572,15 @@ static void parse_tokens(const struct braid_address_tables *t, const struct atok
 		if (j < end) {
 			/* the tail after the suffix is the unit */
 			make_unit(t, tk, j, end, out->unit, sizeof out->unit);
+			if (unit_at == n - 1) {
+				/* "10TH FL", "2ND FLOOR": a bare designator after the
+				 * tail → "FL 10" */
+				field_set(out->unit, sizeof out->unit,
+					  sm_get0(&t->unit, tk->t[unit_at]));
+				for (int q = j; q < end; q++)
+					add_unit_value(out->unit, sizeof out->unit, tk->t[q]);
+				unit_at = n;
+			}
 		}
 	}
 	if (unit_at < n)

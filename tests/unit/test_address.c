@@ -67,6 +67,7 @@ TEST(address_parse_ordinal_streets)
 	ADDR("1 N Twenty First St", "1|N|21ST|ST||");
 	ADDR("300 N 2nd St", "300|N|2ND|ST||");
 	ADDR("52 S 3 St", "52|S|3RD|ST||");
+	ADDR("2601 N Twenty-Second St", "2601|N|22ND|ST||");
 }
 
 TEST(address_parse_saint_as_first_word)
@@ -74,6 +75,8 @@ TEST(address_parse_saint_as_first_word)
 	ADDR("1700 St James Pl", "1700||SAINT JAMES|PL||");
 	ADDR("1700 St. James Place", "1700||SAINT JAMES|PL||");
 	ADDR("2000 Saint Vincent St", "2000||SAINT VINCENT|ST||");
+	ADDR("123 Mt Airy Ave", "123||MOUNT AIRY|AVE||");
+	ADDR("100 E Mt. Pleasant Ave", "100|E|MOUNT PLEASANT|AVE||");
 }
 
 TEST(address_parse_units)
@@ -87,6 +90,15 @@ TEST(address_parse_units)
 	ADDR("1234 Walnut St, Fl 2", "1234||WALNUT|ST||FL 2");
 	ADDR("1234 Walnut St Rear", "1234||WALNUT|ST||REAR");
 	ADDR("1234 Walnut St 3R", "1234||WALNUT|ST||# 3R");
+	ADDR("7700 Crittenden St #B", "7700||CRITTENDEN|ST||# B");
+	ADDR("4200 N Broad St Bsmt", "4200|N|BROAD|ST||BSMT");
+	ADDR("8500 Henry Ave Apt 1-A", "8500||HENRY|AVE||APT 1-A");
+}
+
+TEST(address_parse_floor_written_after_its_number)
+{
+	ADDR("200 S Broad St 10th Fl", "200|S|BROAD|ST||FL 10");
+	ADDR("2950 Kensington Ave 2nd Floor", "2950||KENSINGTON|AVE||FL 2");
 }
 
 TEST(address_parse_unit_words_that_are_street_names)
@@ -108,6 +120,8 @@ TEST(address_parse_multiword_names)
 	ADDR("5000 Old York Rd", "5000||OLD YORK|RD||");
 	ADDR("2400 Martin Luther King Dr", "2400||MARTIN LUTHER KING JR|DR||");
 	ADDR("100 Avenue of the Arts", "100||AVENUE OF THE ARTS|||");
+	ADDR("1 Cecil B. Moore Ave", "1||CECIL B MOORE|AVE||");
+	ADDR("3400 Civic Center Blvd", "3400||CIVIC CENTER|BLVD||");
 }
 
 TEST(address_parse_case_accents_and_spacing)
@@ -125,6 +139,7 @@ TEST(address_parse_odd_input_never_crashes)
 	ADDR("1234", "||1234|||");
 	ADDR("St", "||ST|||");
 	ADDR("N", "||N|||");
+	ADDR("PO Box 1234", "||PO BOX 1234|||");
 	ADDR("1234 ,,, ---", "||1234|||");
 	char big[600];
 	memset(big, 'A', sizeof big - 1);
@@ -174,4 +189,47 @@ TEST(address_tables_missing_dir_is_an_io_error)
 	struct braid_err err = { 0 };
 	ASSERT(braid_address_tables_load("/nonexistent", &err) == NULL);
 	ASSERT_EQ(err.code, BRAID_EIO);
+}
+
+/* Deterministic random soup of address words, digits and punctuation:
+ * the parser must return OK (or a documented error) with every field
+ * NUL-terminated inside its array. */
+TEST(address_parse_random_soup_stays_bounded)
+{
+	static const char *const words[] = {
+		"1234", "N", "S", "E", "W", "ST", "ST.", "SAINT", "MT", "AVE", "APT",
+		"#", "1/2", "-", "UNIT", "FL", "REAR", "FRONT", "10TH", "TENTH",
+		"TWENTY", "FIRST", "BROAD", "MARKET", ",", "STE", "BLVD", "3B",
+		"Müller", "ß", "\xe2\x80\x99", "1234-36", "NORTH", "WEST", "PH", "LOT",
+	};
+	const int nw = (int)(sizeof words / sizeof words[0]);
+	uint64_t x = 88172645463325252ULL;
+	for (int it = 0; it < 20000; it++) {
+		char line[700];
+		size_t k = 0;
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+		int n = (int)(x % 40);
+		for (int i = 0; i < n; i++) {
+			x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+			const char *w = words[x % (uint64_t)nw];
+			size_t l = strlen(w);
+			if (k + l + 2 >= sizeof line)
+				break;
+			memcpy(line + k, w, l);
+			k += l;
+			if (x & 0x100)
+				line[k++] = ' ';
+		}
+		line[k] = '\0';
+		struct braid_address a;
+		memset(&a, 0x55, sizeof a);
+		braid_rc rc = braid_address_parse(tables(), line, &a);
+		ASSERT(rc == BRAID_OK || rc == BRAID_ETOOBIG);
+		ASSERT(memchr(a.number, 0, sizeof a.number) && memchr(a.predir, 0, sizeof a.predir) &&
+		       memchr(a.street, 0, sizeof a.street) && memchr(a.suffix, 0, sizeof a.suffix) &&
+		       memchr(a.postdir, 0, sizeof a.postdir) && memchr(a.unit, 0, sizeof a.unit));
+		char out[40];
+		braid_address_format(&a, out, sizeof out);
+		ASSERT(strlen(out) < sizeof out);
+	}
 }

@@ -168,3 +168,42 @@ TEST(name_parse_v_is_an_initial_not_a_suffix)
 {
 	NAME_IS(full("JOHN V SMITH"), "JOHN", "V", "SMITH", "");
 }
+
+/* Random bytes and name-word soup: never a crash, always bounded parts. */
+TEST(name_parse_random_input_stays_bounded)
+{
+	static const char *const words[] = {
+		"MR", "DR.", "JR", "SR", "III", "V", ",", "DE", "LA", "VAN", "O", "MC",
+		"MARY", "ANN", "SMITH", "-", "GARCIA-LOPEZ", "José", "\xff", "'", ".",
+		"ESQ", "MAC", "Y", "DOS",
+	};
+	const int nw = (int)(sizeof words / sizeof words[0]);
+	uint64_t x = 0x9E3779B97F4A7C15ULL;
+	for (int it = 0; it < 20000; it++) {
+		char s[600];
+		size_t k = 0;
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+		int n = (int)(x % 30);
+		for (int i = 0; i < n; i++) {
+			x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+			const char *w = words[x % (uint64_t)nw];
+			size_t l = strlen(w);
+			if (k + l + 2 >= sizeof s)
+				break;
+			memcpy(s + k, w, l);
+			k += l;
+			if (x & 0x100)
+				s[k++] = ' ';
+		}
+		s[k] = '\0';
+		struct braid_name a, b;
+		memset(&a, 0x55, sizeof a);
+		braid_rc rc = braid_name_parse_full(s, &a);
+		ASSERT(rc == BRAID_OK || rc == BRAID_EUTF8 || rc == BRAID_ETOOBIG);
+		ASSERT(memchr(a.first, 0, sizeof a.first) && memchr(a.middle, 0, sizeof a.middle) &&
+		       memchr(a.last, 0, sizeof a.last) && memchr(a.suffix, 0, sizeof a.suffix));
+		rc = braid_name_clean(s, s, s, s, &b);
+		ASSERT(rc == BRAID_OK || rc == BRAID_EUTF8 || rc == BRAID_ETOOBIG);
+		ASSERT(memchr(b.last, 0, sizeof b.last) && memchr(b.suffix, 0, sizeof b.suffix));
+	}
+}
