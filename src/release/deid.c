@@ -1,0 +1,403 @@
+/*
+ * deid.c — de-identified row extracts: Safe-Harbor-style generalisation
+ * (dates to year, ages 90 and over collapsed, ZIP to its first three
+ * digits only where the caller's ZIP3 population exceeds 20,000 else
+ * "000", tract to planning district, direct identifiers dropped), then
+ * k-anonymity over the chosen quasi-identifiers by local suppression
+ * (outliers' quasi-identifier values become "*", the most varied column
+ * first; rows still alone after every column are dropped), l-diversity by
+ * dropping classes with too few distinct sensitive values, and a risk
+ * report.
+ *
+ * It does not decide which columns are identifiers (the agreement and the
+ * caller do), does not find free-text identifiers, and is not the HIPAA
+ * Expert Determination method: docs/releases.md says what is left.
+ */
+#include "release_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void braid_extract_release(struct braid_extract *x)
+{
+	if (!x)
+		return;
+	free(x->cells);
+	free(x->names);
+	braid_arena_release(&x->arena);
+	memset(x, 0, sizeof *x);
+}
+
+/* Index of k in keys, SIZE_MAX if absent (lists are short: a city's
+ * ZIP3s and tracts). */
+static size_t lookup(const char *const *keys, size_t n, const char *k)
+{
+	for (size_t i = 0; keys && i < n; i++)
+		if (strcmp(keys[i], k) == 0)
+			return i;
+	return SIZE_MAX;
+}
+
+static int digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+/* The generalised form of v under rule (arena or a literal). */
+static const char *generalise(struct braid_arena *a, const char *v,
+			      enum braid_deid_rule rule,
+			      const struct braid_deid_opts *o)
+{
+	if (!v)
+		return "";
+	switch (rule) {
+	case BRAID_DEID_DATE_YEAR:
+		/* ISO dates only: normalisation upstream writes them so */
+		if (strlen(v) >= 4 && digits(v, 4) && (v[4] == 0 || v[4] == '-'))
+			return braid_arena_strndup(a, v, 4);
+		return "*";
+	case BRAID_DEID_AGE_90: {
+		long age;
+		if (braid_parse_long(v, &age) || age < 0 || age > 150)
+			return "*";
+		if (age >= 90)
+			return "90+";
+		return v;
+	}
+	case BRAID_DEID_ZIP3: {
+		if (strlen(v) < 5 || !digits(v, 5) || (v[5] && v[5] != '-'))
+			return "000";
+		char z3[4] = {v[0], v[1], v[2], 0};
+		size_t i = lookup(o->zip3, o->nzip3, z3);
+		long min = o->zip3_min_pop ? o->zip3_min_pop : 20000;
+		if (i == SIZE_MAX || o->zip3_pop[i] <= min)
+			return "000";
+		return braid_arena_strdup(a, z3);
+	}
+	case BRAID_DEID_TRACT_DISTRICT: {
+		size_t i = lookup(o->tracts, o->ntracts, v);
+		return i == SIZE_MAX ? "*" : o->districts[i];
+	}
+	default:
+		return v;
+	}
+}
+
+/* ---------------------------------------------------------------- classes */
+
+/* Equivalence classes over columns q of x's rows where alive: class_of
+ * per row, returns the number of classes (sizes in *size, malloc'd). */
+static size_t classify(const struct braid_extract *x, const size_t *q,
+		       size_t nq, const unsigned char *alive, size_t *class_of,
+		       size_t **size)
+{
+	size_t ns = 16;
+	while (ns < 2 * x->nrows)
+		ns *= 2;
+	size_t *slot = malloc(ns * sizeof *slot); /* representative row */
+	*size = calloc(x->nrows + 1, sizeof **size);
+	if (!slot || !*size) {
+		free(slot);
+		free(*size);
+		*size = NULL;
+		return SIZE_MAX;
+	}
+	for (size_t i = 0; i < ns; i++)
+		slot[i] = SIZE_MAX;
+	size_t ncls = 0;
+	for (size_t r = 0; r < x->nrows; r++) {
+		class_of[r] = SIZE_MAX;
+		if (alive && !alive[r])
+			continue;
+		uint64_t h = 1469598103934665603ULL;
+		for (size_t j = 0; j < nq; j++) {
+			const char *v = x->cells[r * x->ncols + q[j]];
+			h = braid_hash64(v, strlen(v) + 1, h);
+		}
+		size_t s = (size_t)h & (ns - 1);
+		for (;;) {
+			size_t rep = slot[s];
+			if (rep == SIZE_MAX) {
+				slot[s] = r;
+				class_of[r] = ncls++;
+				break;
+			}
+			size_t j = 0;
+			while (j < nq && !strcmp(x->cells[r * x->ncols + q[j]],
+						 x->cells[rep * x->ncols + q[j]]))
+				j++;
+			if (j == nq) {
+				class_of[r] = class_of[rep];
+				break;
+			}
+			s = (s + 1) & (ns - 1);
+		}
+		(*size)[class_of[r]]++;
+	}
+	free(slot);
+	return ncls;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Fewest distinct values of column sc within a class (SIZE_MAX if none). */
+static size_t min_distinct(const struct braid_extract *x, const size_t *class_of,
+			   size_t ncls, size_t sc)
+{
+	size_t *start = calloc(ncls + 1, sizeof *start);
+	size_t *fill = calloc(ncls + 1, sizeof *fill);
+	const char **v = malloc((x->nrows ? x->nrows : 1) * sizeof *v);
+	size_t best = SIZE_MAX;
+	if (!start || !fill || !v)
+		goto out;
+	for (size_t r = 0; r < x->nrows; r++)
+		if (class_of[r] != SIZE_MAX)
+			start[class_of[r] + 1]++;
+	for (size_t c = 0; c < ncls; c++)
+		start[c + 1] += start[c];
+	for (size_t r = 0; r < x->nrows; r++)
+		if (class_of[r] != SIZE_MAX) {
+			size_t c = class_of[r];
+			v[start[c] + fill[c]++] = x->cells[r * x->ncols + sc];
+		}
+	for (size_t c = 0; c < ncls; c++) {
+		size_t n = start[c + 1] - start[c];
+		if (!n)
+			continue;
+		qsort(v + start[c], n, sizeof *v, cmp_str);
+		size_t d = 1;
+		for (size_t i = start[c] + 1; i < start[c + 1]; i++)
+			d += strcmp(v[i - 1], v[i]) != 0;
+		if (d < best)
+			best = d;
+	}
+out:
+	free(start);
+	free(fill);
+	free(v);
+	return best;
+}
+
+size_t braid_extract_min_class(const struct braid_extract *x,
+			       const size_t *qcols, size_t nq,
+			       size_t sensitive, size_t *min_l)
+{
+	if (min_l)
+		*min_l = SIZE_MAX;
+	if (!x->nrows)
+		return 0;
+	size_t *class_of = malloc(x->nrows * sizeof *class_of), *size = NULL;
+	if (!class_of)
+		return 0;
+	size_t ncls = classify(x, qcols, nq, NULL, class_of, &size), m = SIZE_MAX;
+	if (ncls == SIZE_MAX) {
+		free(class_of);
+		return 0;
+	}
+	for (size_t c = 0; c < ncls; c++)
+		if (size[c] < m)
+			m = size[c];
+	if (min_l && sensitive != SIZE_MAX)
+		*min_l = min_distinct(x, class_of, ncls, sensitive);
+	free(class_of);
+	free(size);
+	return m;
+}
+
+/* ---------------------------------------------------------------- extract */
+
+braid_rc braid_deid_extract(const char *const *rows, size_t nrows,
+			    const struct braid_deid_opts *o,
+			    struct braid_extract *x,
+			    struct braid_risk_report *rep,
+			    struct braid_err *err)
+{
+	memset(x, 0, sizeof *x);
+	memset(rep, 0, sizeof *rep);
+	braid_arena_init(&x->arena, 64 * 1024);
+	if (o->k < 1)
+		return braid_err_set(err, BRAID_EINVAL, "k must be at least 1");
+	size_t nout = 0, nq = 0, ns = 0;
+	for (size_t c = 0; c < o->ncols; c++) {
+		if (o->cols[c].rule == BRAID_DEID_DROP)
+			continue;
+		nout++;
+		nq += o->cols[c].quasi != 0;
+		ns += o->cols[c].sensitive != 0;
+	}
+	if (o->l > 1 && ns == 0)
+		return braid_err_set(err, BRAID_EINVAL,
+				     "l-diversity needs a sensitive column");
+	braid_rc rc = BRAID_OK;
+	size_t *q = calloc(nq + 1, sizeof *q), *sc = calloc(ns + 1, sizeof *sc);
+	size_t *class_of = calloc(nrows + 1, sizeof *class_of), *size = NULL;
+	unsigned char *alive = malloc(nrows + 1);
+	const char **vals = malloc((nrows + 1) * sizeof *vals);
+	x->names = calloc(nout + 1, sizeof *x->names);
+	x->cells = braid_reallocarray(NULL, nrows * nout + 1, sizeof *x->cells);
+	if (!q || !sc || !class_of || !alive || !vals || !x->names || !x->cells) {
+		rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
+		goto out;
+	}
+	x->nrows = nrows;
+	x->ncols = nout;
+	memset(alive, 1, nrows + 1);
+	/* 1. generalise */
+	size_t j = 0;
+	nq = ns = 0;
+	for (size_t c = 0; c < o->ncols; c++) {
+		const struct braid_deid_column *col = &o->cols[c];
+		if (col->rule == BRAID_DEID_DROP)
+			continue;
+		x->names[j] = col->name;
+		if (col->quasi)
+			q[nq++] = j;
+		if (col->sensitive)
+			sc[ns++] = j;
+		for (size_t r = 0; r < nrows; r++) {
+			const char *v = rows[r * o->ncols + c];
+			const char *g = generalise(&x->arena, v, col->rule, o);
+			if (!g) {
+				rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
+				goto out;
+			}
+			rep->values_generalised += v && strcmp(g, v) != 0;
+			/* values stay borrowed from rows unless rewritten: copy
+			 * so the extract outlives its input */
+			x->cells[r * nout + j] = g == v ? braid_arena_strdup(&x->arena, v) : (char *)g;
+			if (!x->cells[r * nout + j]) {
+				rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
+				goto out;
+			}
+		}
+		j++;
+	}
+	rep->rows_in = nrows;
+	/* 2. k-anonymity by local suppression, most varied column first */
+	unsigned char *done_col = calloc(nq + 1, 1);
+	if (!done_col) {
+		rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t round = 0; nrows; round++) {
+		free(size);
+		size = NULL;
+		size_t ncls = classify(x, q, nq, alive, class_of, &size);
+		if (ncls == SIZE_MAX) {
+			free(done_col);
+			rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
+			goto out;
+		}
+		size_t small = 0;
+		for (size_t r = 0; r < nrows; r++)
+			small += class_of[r] != SIZE_MAX && size[class_of[r]] < o->k;
+		if (round == 0)
+			rep->rows_below_k_before = small;
+		if (!small)
+			break;
+		size_t best = SIZE_MAX, bd = 0;
+		for (size_t i = 0; i < nq; i++) {
+			if (done_col[i])
+				continue;
+			size_t n = 0;
+			for (size_t r = 0; r < nrows; r++)
+				if (class_of[r] != SIZE_MAX && size[class_of[r]] < o->k)
+					vals[n++] = x->cells[r * nout + q[i]];
+			qsort(vals, n, sizeof *vals, cmp_str);
+			size_t d = n ? 1 : 0;
+			for (size_t t = 1; t < n; t++)
+				d += strcmp(vals[t - 1], vals[t]) != 0;
+			if (best == SIZE_MAX || d > bd) {
+				best = i;
+				bd = d;
+			}
+		}
+		if (best == SIZE_MAX) {
+			/* every column suppressed for them: still too few */
+			for (size_t r = 0; r < nrows; r++)
+				if (class_of[r] != SIZE_MAX && size[class_of[r]] < o->k)
+					alive[r] = 0;
+			break;
+		}
+		done_col[best] = 1;
+		for (size_t r = 0; r < nrows; r++)
+			if (class_of[r] != SIZE_MAX && size[class_of[r]] < o->k) {
+				char **cell = &x->cells[r * nout + q[best]];
+				if (strcmp(*cell, "*")) {
+					*cell = (char *)"*";
+					rep->values_suppressed++;
+				}
+			}
+	}
+	free(done_col);
+	/* 3. l-diversity: drop classes with too few distinct sensitive values */
+	free(size);
+	size = NULL;
+	size_t ncls = classify(x, q, nq, alive, class_of, &size);
+	if (ncls == SIZE_MAX) {
+		rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (o->l > 1) {
+		for (size_t s = 0; s < ns; s++) {
+			/* distinct values per class, one class at a time */
+			for (size_t c = 0; c < ncls; c++) {
+				size_t n = 0;
+				for (size_t r = 0; r < nrows; r++)
+					if (class_of[r] == c)
+						vals[n++] = x->cells[r * nout + sc[s]];
+				qsort(vals, n, sizeof *vals, cmp_str);
+				size_t d = n ? 1 : 0;
+				for (size_t t = 1; t < n; t++)
+					d += strcmp(vals[t - 1], vals[t]) != 0;
+				if (d < o->l)
+					for (size_t r = 0; r < nrows; r++)
+						if (class_of[r] == c)
+							alive[r] = 0;
+			}
+		}
+	}
+	/* 4. compact and report */
+	size_t w = 0;
+	for (size_t r = 0; r < nrows; r++) {
+		if (!alive[r])
+			continue;
+		if (w != r)
+			memmove(&x->cells[w * nout], &x->cells[r * nout], nout * sizeof *x->cells);
+		w++;
+	}
+	x->nrows = w;
+	rep->rows_out = w;
+	rep->rows_dropped = nrows - w;
+	rep->min_class = braid_extract_min_class(x, q, nq, ns ? sc[0] : SIZE_MAX, &rep->min_l);
+	for (size_t s = 1; s < ns; s++) {
+		size_t l;
+		braid_extract_min_class(x, q, nq, sc[s], &l);
+		if (l < rep->min_l)
+			rep->min_l = l;
+	}
+	if (rep->min_l == SIZE_MAX)
+		rep->min_l = 0;
+	free(size);
+	size = NULL;
+	ncls = w ? classify(x, q, nq, NULL, class_of, &size) : 0;
+	rep->classes = ncls == SIZE_MAX ? 0 : ncls;
+	rep->max_risk = rep->min_class ? 1.0 / (double)rep->min_class : 0;
+	rep->mean_risk = w ? (double)rep->classes / (double)w : 0;
+out:
+	free(q);
+	free(sc);
+	free(class_of);
+	free(size);
+	free(alive);
+	free(vals);
+	if (rc)
+		braid_extract_release(x);
+	return rc;
+}
