@@ -177,11 +177,12 @@ static int pair_cmp(const void *a, const void *b)
 	return x->cls < y->cls ? -1 : x->cls > y->cls;
 }
 
-static const struct braid_nicknames *sort_nk; /* qsort has no context */
-static int formal_cmp(const void *a, const void *b)
+/* qsort has no context argument: formal names are sorted as (name, id)
+ * pairs rather than through a global, so concurrent loads are safe. */
+struct named { const char *name; uint32_t id; };
+static int named_cmp(const void *a, const void *b)
 {
-	return strcmp(nk_name(sort_nk, *(const uint32_t *)a),
-		      nk_name(sort_nk, *(const uint32_t *)b));
+	return strcmp(((const struct named *)a)->name, ((const struct named *)b)->name);
 }
 
 struct braid_nicknames *braid_nicknames_load(const char *path, struct braid_err *err)
@@ -310,8 +311,19 @@ struct braid_nicknames *braid_nicknames_load(const char *path, struct braid_err 
 			formals[nf++] = rows[r].name;
 		}
 	}
-	sort_nk = nk;
-	qsort(formals, nf, sizeof *formals, formal_cmp);
+	{
+		struct named *tmp = braid_reallocarray(NULL, (size_t)nf + 1, sizeof *tmp);
+		if (!tmp) {
+			rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
+			goto fail;
+		}
+		for (uint32_t c = 0; c < nf; c++)
+			tmp[c] = (struct named){ nk_name(nk, formals[c]), formals[c] };
+		qsort(tmp, nf, sizeof *tmp, named_cmp);
+		for (uint32_t c = 0; c < nf; c++)
+			formals[c] = tmp[c].id;
+		free(tmp);
+	}
 	for (uint32_t c = 0; c < nf; c++)
 		cls_of[formals[c]] = c;
 	size_t np = 0;
