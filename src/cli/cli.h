@@ -63,6 +63,11 @@ int cmd_users(struct cli *cli, int argc, char **argv);
 int cmd_agreement(struct cli *cli, int argc, char **argv);
 int cmd_agreements(struct cli *cli, int argc, char **argv);
 int cmd_audit(struct cli *cli, int argc, char **argv);
+int cmd_link(struct cli *cli, int argc, char **argv);
+int cmd_eval(struct cli *cli, int argc, char **argv);
+int cmd_export(struct cli *cli, int argc, char **argv);
+int cmd_person(struct cli *cli, int argc, char **argv);
+int cmd_model(struct cli *cli, int argc, char **argv);
 
 /* Open the workspace's store and policy layer and authenticate the caller
  * (--as or $BRAID_USER, key in $BRAID_KEY); every command that reads data

@@ -21,6 +21,11 @@ static const struct braid_cmd commands[] = {
 	{"agreement", "add or revoke a data-sharing agreement", cmd_agreement},
 	{"agreements", "list agreements; --public: the public register", cmd_agreements},
 	{"audit", "verify or show the audit log", cmd_audit},
+	{"link", "link every record and update the person index", cmd_link},
+	{"eval", "precision, recall and F1 of the person index against truth", cmd_eval},
+	{"export", "export the person index (source,record_id,person_id)", cmd_export},
+	{"person", "a person's history of merges and splits, or records", cmd_person},
+	{"model", "show the linkage model of the latest run", cmd_model},
 };
 
 static void usage(FILE *f)

@@ -30,7 +30,21 @@ static const char schema[] =
 	" other_id TEXT NOT NULL DEFAULT '', records INTEGER NOT NULL DEFAULT 0,"
 	" reason TEXT NOT NULL DEFAULT '');"
 	"CREATE INDEX IF NOT EXISTS person_history_pid ON person_history(person_id);"
-	"CREATE INDEX IF NOT EXISTS person_history_other ON person_history(other_id);";
+	"CREATE INDEX IF NOT EXISTS person_history_other ON person_history(other_id);"
+	/* One row per link run: what was done, with the fitted model. */
+	"CREATE TABLE IF NOT EXISTS link_run(id INTEGER PRIMARY KEY, time TEXT NOT NULL,"
+	" mode TEXT NOT NULL, records INTEGER, pairs INTEGER, accepted INTEGER,"
+	" review INTEGER, persons INTEGER, threshold REAL, model_json TEXT,"
+	" model_text TEXT, stats_json TEXT);"
+	/* Scored pairs of the latest run at or above the review band, by record
+	 * key (pseudonymous): status 'match' or 'review'. */
+	"CREATE TABLE IF NOT EXISTS link_pair(a INTEGER NOT NULL, b INTEGER NOT NULL,"
+	" weight REAL NOT NULL, probability REAL NOT NULL, status TEXT NOT NULL,"
+	" PRIMARY KEY(a,b));"
+	/* Clerical decisions, honoured by every later run. */
+	"CREATE TABLE IF NOT EXISTS link_decision(a INTEGER NOT NULL, b INTEGER NOT NULL,"
+	" decision TEXT NOT NULL, user TEXT NOT NULL, time TEXT NOT NULL,"
+	" PRIMARY KEY(a,b));";
 
 braid_rc braid_pindex_schema(struct braid_store *s, struct braid_err *err)
 {

@@ -1,0 +1,821 @@
+/*
+ * The linker's commands: braid link (run linkage and update the person
+ * index), braid eval (accuracy against ground truth), braid export persons,
+ * braid person (history, members) and braid model show.
+ *
+ * All of them read identifiers from the vault, so they run as a user whose
+ * role may read the vault (linker, admin) and each run is audited.  The
+ * engine itself (braid/link.h) knows nothing of stores; this file moves
+ * records from the vault into it and its clusters into the person index.
+ */
+#include "cli.h"
+#include "braid/csv.h"
+#include "braid/link.h"
+#include "braid/pindex.h"
+#include "braid/policy.h"
+#include "braid/store.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ------------------------------------------------------------ login */
+
+struct session {
+	struct braid_store *s;
+	struct braid_policy *p;
+	struct braid_user u;
+};
+
+/* Log in and require the vault-read right; audits the action name. */
+static int open_linker(struct cli *cli, struct session *ss, const char *action)
+{
+	int rc = cli_login(cli, &ss->s, &ss->p, &ss->u);
+	if (rc)
+		return rc;
+	struct braid_err err;
+	braid_err_clear(&err);
+	int ok = braid_role_may(ss->u.role, BRAID_ACT_VAULT_READ);
+	char reason[160] = "";
+	if (!ok)
+		snprintf(reason, sizeof reason, "role '%s' may not read identifiers (%s needs a linker)",
+			 braid_role_name(ss->u.role), action);
+	if (braid_policy_audit_admin(ss->p, &ss->u, action, "", ok, reason, &err)) {
+		cli_logout(ss->s, ss->p);
+		return cli_fail(&err);
+	}
+	if (!ok) {
+		cli_logout(ss->s, ss->p);
+		braid_err_set(&err, BRAID_EDENIED, "%s", reason);
+		return cli_fail(&err);
+	}
+	return 0;
+}
+
+static void close_session(struct session *ss)
+{
+	cli_logout(ss->s, ss->p);
+}
+
+/* ------------------------------------------------------------ braid link */
+
+static braid_rc load_labels(struct braid_store *s, const struct braid_recset *rs,
+			    struct braid_link_label **out, size_t *n, struct braid_err *err)
+{
+	*out = NULL;
+	*n = 0;
+	struct braid_stmt *st;
+	braid_rc rc = braid_store_prepare(s, "SELECT a, b, decision FROM link_decision", &st, err);
+	if (rc)
+		return rc;
+	size_t cap = 0;
+	for (;;) {
+		int row;
+		if ((rc = braid_stmt_step(st, &row, err)) || !row)
+			break;
+		long a = braid_recset_find(rs, braid_stmt_int64(st, 0));
+		long b = braid_recset_find(rs, braid_stmt_int64(st, 1));
+		if (a < 0 || b < 0)
+			continue; /* a record since withdrawn */
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			struct braid_link_label *p = braid_reallocarray(*out, cap, sizeof *p);
+			if (!p) {
+				rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
+				break;
+			}
+			*out = p;
+		}
+		(*out)[(*n)++] = (struct braid_link_label){(uint32_t)a, (uint32_t)b,
+			!strcmp(braid_stmt_text(st, 2), "match")};
+	}
+	braid_stmt_finalize(st);
+	return rc;
+}
+
+static braid_rc save_run(struct braid_store *s, struct braid_linker *l,
+			 const struct braid_recset *rs, const struct braid_pindex_stats *ps,
+			 struct braid_err *err)
+{
+	const struct braid_link_stats *ls = braid_linker_stats(l);
+	braid_rc rc = braid_store_exec(s, "DELETE FROM link_pair", err);
+	if (rc)
+		return rc;
+	struct braid_link_pair *pairs = NULL;
+	size_t np = 0;
+	if ((rc = braid_linker_pairs(l, ls->review_low, &pairs, &np, err)))
+		return rc;
+	struct braid_stmt *st;
+	if ((rc = braid_store_prepare(s, "INSERT OR REPLACE INTO link_pair(a,b,weight,probability,status)"
+				      " VALUES(?1,?2,?3,?4,?5)", &st, err))) {
+		free(pairs);
+		return rc;
+	}
+	for (size_t i = 0; i < np && !rc; i++) {
+		int64_t a = rs->recs[pairs[i].a].record_key, b = rs->recs[pairs[i].b].record_key;
+		braid_stmt_reset(st);
+		braid_stmt_bind_int64(st, 1, a < b ? a : b);
+		braid_stmt_bind_int64(st, 2, a < b ? b : a);
+		braid_stmt_bind_double(st, 3, pairs[i].weight);
+		braid_stmt_bind_double(st, 4, pairs[i].probability);
+		braid_stmt_bind_text(st, 5, pairs[i].weight >= ls->threshold ? "match" : "review", -1);
+		int row;
+		rc = braid_stmt_step(st, &row, err);
+	}
+	braid_stmt_finalize(st);
+	free(pairs);
+	if (rc)
+		return rc;
+
+	char *mj = braid_linker_model_json(l), *mt = braid_linker_model_text(l);
+	json_t *sj = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:I,s:I,s:I,s:I,s:I}",
+			       "records", (json_int_t)ls->records,
+			       "pairs_compared", (json_int_t)ls->pairs_compared,
+			       "pairs_accepted", (json_int_t)ls->pairs_accepted,
+			       "pairs_review", (json_int_t)ls->pairs_review,
+			       "clusters", (json_int_t)ls->clusters,
+			       "clusters_split", (json_int_t)ls->clusters_split,
+			       "threshold", ls->threshold, "review_low", ls->review_low,
+			       "lambda", ls->lambda, "expected_f1", ls->expected_f1,
+			       "persons_created", (json_int_t)ps->created,
+			       "persons_unchanged", (json_int_t)ps->unchanged,
+			       "persons_merged", (json_int_t)ps->merged,
+			       "persons_split", (json_int_t)ps->split,
+			       "persons_retired", (json_int_t)ps->retired);
+	char *sjs = sj ? json_dumps(sj, JSON_COMPACT) : NULL;
+	json_decref(sj);
+	char when[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	rc = braid_store_prepare(s, "INSERT INTO link_run(time,mode,records,pairs,accepted,review,"
+				 "persons,threshold,model_json,model_text,stats_json)"
+				 " VALUES(?1,'full',?2,?3,?4,?5,?6,?7,?8,?9,?10)", &st, err);
+	if (!rc) {
+		braid_stmt_bind_text(st, 1, when, -1);
+		braid_stmt_bind_int64(st, 2, (int64_t)ls->records);
+		braid_stmt_bind_int64(st, 3, (int64_t)ls->pairs_compared);
+		braid_stmt_bind_int64(st, 4, (int64_t)ls->pairs_accepted);
+		braid_stmt_bind_int64(st, 5, (int64_t)ls->pairs_review);
+		braid_stmt_bind_int64(st, 6, (int64_t)ps->persons);
+		braid_stmt_bind_double(st, 7, ls->threshold);
+		braid_stmt_bind_text(st, 8, mj, -1);
+		braid_stmt_bind_text(st, 9, mt, -1);
+		braid_stmt_bind_text(st, 10, sjs, -1);
+		int row;
+		rc = braid_stmt_step(st, &row, err);
+		braid_stmt_finalize(st);
+	}
+	free(mj);
+	free(mt);
+	free(sjs);
+	return rc;
+}
+
+static int64_t next_run_id(struct braid_store *s)
+{
+	struct braid_stmt *st;
+	int64_t id = 1;
+	if (braid_store_prepare(s, "SELECT coalesce(max(id),0)+1 FROM link_run", &st, NULL))
+		return id;
+	int row;
+	if (!braid_stmt_step(st, &row, NULL) && row)
+		id = braid_stmt_int64(st, 0);
+	braid_stmt_finalize(st);
+	return id;
+}
+
+static void print_plan(const struct braid_link_rule_plan *rules, size_t n, int json)
+{
+	if (json) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(a, json_pack("{s:s,s:I,s:I,s:I,s:I}",
+				"rule", rules[i].name, "records", (json_int_t)rules[i].records,
+				"pairs", (json_int_t)rules[i].pairs,
+				"capped_blocks", (json_int_t)rules[i].capped_blocks,
+				"capped_pairs", (json_int_t)rules[i].capped_pairs));
+		char *s = json_dumps(a, JSON_INDENT(2));
+		if (s)
+			puts(s);
+		free(s);
+		json_decref(a);
+		return;
+	}
+	uint64_t total = 0;
+	printf("%-34s %10s %14s %8s %14s\n", "BLOCKING RULE", "RECORDS", "PAIRS", "CAPPED",
+	       "CAPPED PAIRS");
+	for (size_t i = 0; i < n; i++) {
+		printf("%-34s %10llu %14llu %8llu %14llu\n", rules[i].name,
+		       (unsigned long long)rules[i].records, (unsigned long long)rules[i].pairs,
+		       (unsigned long long)rules[i].capped_blocks,
+		       (unsigned long long)rules[i].capped_pairs);
+		total += rules[i].pairs;
+	}
+	printf("estimated pairs before de-duplication: %llu\n", (unsigned long long)total);
+}
+
+static int link_usage(void)
+{
+	printf("usage: braid link [--plan] [--threshold WEIGHT] [--max-block N] [--format json]\n\n"
+	       "Link every loaded record (de-duplication within sources and linkage across\n"
+	       "them) and update the person index: unchanged persons keep their ids, merges\n"
+	       "and splits are recorded (braid person history ID).  Clerical decisions made\n"
+	       "with 'braid review decide' are honoured.\n\n"
+	       "  --plan            print the blocking rules and estimated pair counts, then stop\n"
+	       "  --threshold W     accept pairs with match weight >= W (default: from the model)\n"
+	       "  --max-block N     cap blocks larger than N records (default 1000)\n"
+	       "  --format json     machine-readable summary\n"
+	       "Runs as a linker (BRAID_USER/BRAID_KEY); every run is audited.\n");
+	return 0;
+}
+
+int cmd_link(struct cli *cli, int argc, char **argv)
+{
+	int plan = 0, json = 0;
+	struct braid_link_opts opts;
+	memset(&opts, 0, sizeof opts);
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return link_usage();
+		else if (!strcmp(argv[i], "--plan"))
+			plan = 1;
+		else if (!strcmp(argv[i], "--format") && i + 1 < argc)
+			json = !strcmp(argv[++i], "json");
+		else if (!strcmp(argv[i], "--threshold") && i + 1 < argc) {
+			if (braid_parse_double(argv[++i], &opts.threshold))
+				return cli_usage_error("--threshold expects a number (a match weight), got '%s'",
+						       argv[i]);
+			opts.has_threshold = 1;
+		} else if (!strcmp(argv[i], "--max-block") && i + 1 < argc) {
+			long v;
+			if (braid_parse_long(argv[++i], &v) || v < 2)
+				return cli_usage_error("--max-block expects a number >= 2, got '%s'", argv[i]);
+			opts.max_block = (uint32_t)v;
+		} else
+			return cli_usage_error("link: unknown argument '%s' (see braid link --help)", argv[i]);
+	}
+	struct session ss;
+	int ec = open_linker(cli, &ss, plan ? "link-plan" : "link");
+	if (ec)
+		return ec;
+	struct braid_err err;
+	braid_err_clear(&err);
+	struct braid_recset rs;
+	struct braid_link_label *labels = NULL;
+	struct braid_linker *l = NULL;
+	struct cli_progress pr;
+	braid_rc rc = braid_pindex_schema(ss.s, &err);
+	cli_progress_begin(&pr, cli, "link: reading records", 0);
+	if (!rc)
+		rc = braid_recset_load(ss.s, 0, &rs, &err);
+	cli_progress_end(&pr);
+	if (rc) {
+		close_session(&ss);
+		return cli_fail(&err);
+	}
+	if (!(rc = load_labels(ss.s, &rs, &labels, &opts.nlabels, &err))) {
+		opts.labels = labels;
+		l = braid_linker_new(rs.recs, rs.n, &opts, &err);
+		if (!l)
+			rc = err.code ? err.code : BRAID_ENOMEM;
+	}
+	if (!rc && plan) {
+		const struct braid_link_rule_plan *rules;
+		size_t nr;
+		if (!(rc = braid_linker_plan(l, &rules, &nr, &err)))
+			print_plan(rules, nr, json);
+		goto done;
+	}
+	if (!rc) {
+		cli_progress_begin(&pr, cli, "link: blocking, model, scoring, clusters", 0);
+		rc = braid_linker_run(l, &err);
+		cli_progress_end(&pr);
+	}
+	struct braid_pindex_stats ps;
+	memset(&ps, 0, sizeof ps);
+	if (!rc && !(rc = braid_store_begin(ss.s, &err))) {
+		int64_t *keys = malloc((rs.n ? rs.n : 1) * sizeof *keys);
+		if (!keys)
+			rc = braid_err_set(&err, BRAID_ENOMEM, "out of memory");
+		for (size_t i = 0; keys && i < rs.n; i++)
+			keys[i] = rs.recs[i].record_key;
+		char reason[64];
+		snprintf(reason, sizeof reason, "link run %lld", (long long)next_run_id(ss.s));
+		if (!rc)
+			rc = braid_pindex_apply(ss.s, keys, braid_linker_clusters(l), rs.n, reason, &ps,
+						&err);
+		free(keys);
+		if (!rc)
+			rc = save_run(ss.s, l, &rs, &ps, &err);
+		if (!rc)
+			rc = braid_store_commit(ss.s, &err);
+		else
+			braid_store_rollback(ss.s);
+	}
+	if (!rc) {
+		const struct braid_link_stats *st = braid_linker_stats(l);
+		if (json) {
+			json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:f}",
+				"records", (json_int_t)st->records,
+				"pairs_compared", (json_int_t)st->pairs_compared,
+				"pairs_accepted", (json_int_t)st->pairs_accepted,
+				"pairs_review", (json_int_t)st->pairs_review,
+				"persons", (json_int_t)ps.persons, "threshold", st->threshold,
+				"expected_f1", st->expected_f1,
+				"created", (json_int_t)ps.created, "unchanged", (json_int_t)ps.unchanged,
+				"merged", (json_int_t)ps.merged, "split", (json_int_t)ps.split,
+				"retired", (json_int_t)ps.retired,
+				"seconds", st->seconds_block + st->seconds_model + st->seconds_score +
+					st->seconds_cluster);
+			char *s = json_dumps(o, JSON_INDENT(2));
+			if (s)
+				puts(s);
+			free(s);
+			json_decref(o);
+		} else {
+			printf("linked %llu records: %llu pairs compared, %llu accepted, %llu for review\n",
+			       (unsigned long long)st->records, (unsigned long long)st->pairs_compared,
+			       (unsigned long long)st->pairs_accepted, (unsigned long long)st->pairs_review);
+			printf("threshold: match weight %.2f (model's expected F1 %.4f)\n", st->threshold,
+			       st->expected_f1);
+			printf("persons: %llu (%llu new, %llu unchanged, %llu merged, %llu split off, "
+			       "%llu retired; %llu clusters split against chaining)\n",
+			       (unsigned long long)ps.persons, (unsigned long long)ps.created,
+			       (unsigned long long)ps.unchanged, (unsigned long long)ps.merged,
+			       (unsigned long long)ps.split, (unsigned long long)ps.retired,
+			       (unsigned long long)st->clusters_split);
+			printf("time: block %.2fs, model %.2fs, score %.2fs, cluster %.2fs\n",
+			       st->seconds_block, st->seconds_model, st->seconds_score, st->seconds_cluster);
+		}
+	}
+done:
+	braid_linker_free(l);
+	free(labels);
+	braid_recset_release(&rs);
+	close_session(&ss);
+	return rc ? cli_fail(&err) : 0;
+}
+
+/* ------------------------------------------------------------ braid eval */
+
+struct truth_row {
+	uint64_t h;      /* hash of source \x1f record id */
+	uint32_t entity; /* interned */
+};
+
+static int cmp_truth(const void *a, const void *b)
+{
+	const struct truth_row *x = a, *y = b;
+	return x->h < y->h ? -1 : x->h > y->h;
+}
+
+static uint64_t key_hash(const char *source, const char *rid)
+{
+	uint64_t h = braid_hash64(source, strlen(source), 7);
+	return braid_hash64(rid, strlen(rid), h);
+}
+
+struct strtab { /* string → dense int, by sorted hashes */
+	uint64_t *h;
+	size_t n, cap;
+};
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Read truth (source,record_id,entity): rows sorted by key hash, entity
+ * numbers dense.  Positioned errors. */
+static braid_rc read_truth(const char *path, struct truth_row **out, size_t *n,
+			   struct braid_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return braid_err_set(err, BRAID_EIO, "cannot open '%s'", path);
+	struct braid_csv_opts o;
+	memset(&o, 0, sizeof o);
+	struct braid_csv *r = braid_csv_new(f, path, &o);
+	struct truth_row *rows = NULL;
+	uint64_t *ent = NULL;
+	size_t cap = 0, k = 0;
+	braid_rc rc = r ? BRAID_OK : braid_err_set(err, BRAID_ENOMEM, "out of memory");
+	int col[3] = {-1, -1, -1};
+	char **fields;
+	size_t nf;
+	if (!rc && (rc = braid_csv_next(r, &fields, &nf, err)) == BRAID_OK) {
+		static const char *want[3] = {"source", "record_id", "entity"};
+		for (size_t i = 0; i < nf; i++)
+			for (int j = 0; j < 3; j++)
+				if (!strcmp(fields[i], want[j]))
+					col[j] = (int)i;
+		for (int j = 0; j < 3 && !rc; j++)
+			if (col[j] < 0)
+				rc = braid_err_at(err, BRAID_EPARSE, path, 1, 1,
+						  "expected a header with columns source,record_id,entity"
+						  " (missing '%s')", want[j]);
+	} else if (rc == BRAID_ENOTFOUND) {
+		rc = braid_err_at(err, BRAID_EPARSE, path, 1, 1, "empty truth file");
+	}
+	while (!rc) {
+		rc = braid_csv_next(r, &fields, &nf, err);
+		if (rc == BRAID_ENOTFOUND) {
+			rc = BRAID_OK;
+			break;
+		}
+		if (rc)
+			break;
+		if (nf <= (size_t)col[0] || nf <= (size_t)col[1] || nf <= (size_t)col[2]) {
+			rc = braid_err_at(err, BRAID_EPARSE, path, braid_csv_record_line(r), 1,
+					  "expected 3 columns (source,record_id,entity), got %zu", nf);
+			break;
+		}
+		if (k == cap) {
+			cap = cap ? cap * 2 : 4096;
+			struct truth_row *p = braid_reallocarray(rows, cap, sizeof *p);
+			uint64_t *q = p ? braid_reallocarray(ent, cap, sizeof *q) : NULL;
+			if (p)
+				rows = p;
+			if (q)
+				ent = q;
+			if (!p || !q) {
+				rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
+				break;
+			}
+		}
+		rows[k].h = key_hash(fields[col[0]], fields[col[1]]);
+		ent[k] = braid_hash64(fields[col[2]], strlen(fields[col[2]]), 3);
+		k++;
+	}
+	braid_csv_free(r);
+	fclose(f);
+	if (!rc) {
+		/* dense entity numbers */
+		uint64_t *sorted = malloc((k ? k : 1) * sizeof *sorted);
+		if (!sorted) {
+			rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
+		} else {
+			memcpy(sorted, ent, k * sizeof *ent);
+			qsort(sorted, k, sizeof *sorted, cmp_u64);
+			for (size_t i = 0; i < k; i++) {
+				uint64_t *p = bsearch(&ent[i], sorted, k, sizeof *sorted, cmp_u64);
+				/* first of equal run */
+				while (p > sorted && p[-1] == ent[i])
+					p--;
+				rows[i].entity = (uint32_t)(p - sorted);
+			}
+			free(sorted);
+			qsort(rows, k, sizeof *rows, cmp_truth);
+		}
+	}
+	free(ent);
+	if (rc) {
+		free(rows);
+		return rc;
+	}
+	*out = rows;
+	*n = k;
+	return BRAID_OK;
+}
+
+struct pid_ctx {
+	const struct braid_recset *rs;
+	uint64_t *pid; /* per record index: hash of person id, 0 = none */
+};
+
+static int on_pid(void *ctx, int64_t key, const char *person_id)
+{
+	struct pid_ctx *c = ctx;
+	long i = braid_recset_find(c->rs, key);
+	if (i >= 0)
+		c->pid[i] = braid_hash64(person_id, strlen(person_id), 11) | 1;
+	return 0;
+}
+
+int cmd_eval(struct cli *cli, int argc, char **argv)
+{
+	const char *truth = NULL;
+	int json = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("usage: braid eval --truth FILE [--format json]\n\n"
+			       "Compare the person index with ground truth: FILE is a CSV with the\n"
+			       "columns source,record_id,entity (records with the same entity are the\n"
+			       "same person; 'braid synth' writes one in truth/persons.csv).  Prints\n"
+			       "pairwise precision, recall and F1, and cluster counts: predicted\n"
+			       "persons holding more than one true person (over-merged) and true\n"
+			       "persons spread over several predicted ones (split).\n");
+			return 0;
+		} else if (!strcmp(argv[i], "--truth") && i + 1 < argc)
+			truth = argv[++i];
+		else if (!strcmp(argv[i], "--format") && i + 1 < argc)
+			json = !strcmp(argv[++i], "json");
+		else
+			return cli_usage_error("eval: unknown argument '%s' (see braid eval --help)", argv[i]);
+	}
+	if (!truth)
+		return cli_usage_error("usage: braid eval --truth FILE [--format json]");
+	struct braid_err err;
+	braid_err_clear(&err);
+	struct truth_row *rows = NULL;
+	size_t nt = 0;
+	braid_rc rc = read_truth(truth, &rows, &nt, &err);
+	if (rc)
+		return cli_fail(&err);
+	struct session ss;
+	int ec = open_linker(cli, &ss, "eval");
+	if (ec) {
+		free(rows);
+		return ec;
+	}
+	struct braid_recset rs;
+	if ((rc = braid_recset_load(ss.s, 0, &rs, &err))) {
+		free(rows);
+		close_session(&ss);
+		return cli_fail(&err);
+	}
+	uint64_t *pid = calloc(rs.n ? rs.n : 1, sizeof *pid);
+	uint32_t *pred = malloc((rs.n ? rs.n : 1) * sizeof *pred);
+	uint32_t *tru = malloc((rs.n ? rs.n : 1) * sizeof *tru);
+	size_t m = 0, unindexed = 0, untruthed = 0;
+	struct braid_link_eval ev;
+	memset(&ev, 0, sizeof ev);
+	if (!pid || !pred || !tru) {
+		rc = braid_err_set(&err, BRAID_ENOMEM, "out of memory");
+		goto out;
+	}
+	struct pid_ctx pc = {&rs, pid};
+	if ((rc = braid_pindex_scan(ss.s, on_pid, &pc, &err)))
+		goto out;
+	/* Dense predicted numbers: sort the distinct person hashes. */
+	uint64_t *ph = malloc((rs.n ? rs.n : 1) * sizeof *ph);
+	if (!ph) {
+		rc = braid_err_set(&err, BRAID_ENOMEM, "out of memory");
+		goto out;
+	}
+	size_t np = 0;
+	for (size_t i = 0; i < rs.n; i++)
+		if (pid[i])
+			ph[np++] = pid[i];
+	qsort(ph, np, sizeof *ph, cmp_u64);
+	for (size_t i = 0; i < rs.n; i++) {
+		const char *src = braid_recset_source(&rs, rs.recs[i].source_id);
+		struct truth_row key = {key_hash(src, rs.recs[i].source_record_id), 0};
+		struct truth_row *t = bsearch(&key, rows, nt, sizeof *rows, cmp_truth);
+		if (!t) {
+			untruthed++;
+			continue;
+		}
+		if (!pid[i]) {
+			unindexed++;
+			continue;
+		}
+		uint64_t *p = bsearch(&pid[i], ph, np, sizeof *ph, cmp_u64);
+		pred[m] = (uint32_t)(p - ph);
+		tru[m] = t->entity;
+		m++;
+	}
+	free(ph);
+	if (!m) {
+		rc = braid_err_set(&err, BRAID_ENOTFOUND,
+				   "no record of the person index is in '%s' (run 'braid link'; check"
+				   " that its source names and record ids are the workspace's)", truth);
+		goto out;
+	}
+	if ((rc = braid_link_evaluate(pred, tru, m, &ev, &err)))
+		goto out;
+	if (json) {
+		json_t *o = json_pack("{s:I,s:I,s:I,s:f,s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+			"records", (json_int_t)m, "true_pairs", (json_int_t)ev.true_pairs,
+			"predicted_pairs", (json_int_t)ev.predicted_pairs,
+			"precision", ev.precision, "recall", ev.recall, "f1", ev.f1,
+			"tp_pairs", (json_int_t)ev.tp_pairs,
+			"truth_entities", (json_int_t)ev.truth_entities,
+			"predicted_clusters", (json_int_t)ev.predicted_clusters,
+			"over_merged", (json_int_t)ev.over_merged, "split", (json_int_t)ev.split,
+			"records_not_in_truth", (json_int_t)untruthed,
+			"records_not_indexed", (json_int_t)unindexed);
+		char *s = json_dumps(o, JSON_INDENT(2));
+		if (s)
+			puts(s);
+		free(s);
+		json_decref(o);
+	} else {
+		printf("records evaluated: %zu (%zu not in the truth file, %zu not yet linked)\n", m,
+		       untruthed, unindexed);
+		printf("pairs: %llu true, %llu predicted, %llu correct\n",
+		       (unsigned long long)ev.true_pairs, (unsigned long long)ev.predicted_pairs,
+		       (unsigned long long)ev.tp_pairs);
+		printf("precision %.4f  recall %.4f  F1 %.4f\n", ev.precision, ev.recall, ev.f1);
+		printf("persons: %llu true, %llu predicted; %llu over-merged, %llu split\n",
+		       (unsigned long long)ev.truth_entities, (unsigned long long)ev.predicted_clusters,
+		       (unsigned long long)ev.over_merged, (unsigned long long)ev.split);
+	}
+out:
+	free(pid);
+	free(pred);
+	free(tru);
+	free(rows);
+	braid_recset_release(&rs);
+	close_session(&ss);
+	return rc ? cli_fail(&err) : 0;
+}
+
+/* ------------------------------------------------------------ braid export */
+
+struct export_ctx {
+	const struct braid_recset *rs;
+	FILE *out;
+	uint64_t n;
+};
+
+static void csv_field(FILE *f, const char *s)
+{
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static int on_export(void *ctx, int64_t key, const char *person_id)
+{
+	struct export_ctx *c = ctx;
+	long i = braid_recset_find(c->rs, key);
+	if (i < 0)
+		return 0;
+	csv_field(c->out, braid_recset_source(c->rs, c->rs->recs[i].source_id));
+	fputc(',', c->out);
+	csv_field(c->out, c->rs->recs[i].source_record_id);
+	fputc(',', c->out);
+	fputs(person_id, c->out);
+	fputc('\n', c->out);
+	c->n++;
+	return 0;
+}
+
+int cmd_export(struct cli *cli, int argc, char **argv)
+{
+	const char *what = NULL, *path = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("usage: braid export persons [--out FILE]\n\n"
+			       "Write the person index as CSV: source,record_id,person_id (one line\n"
+			       "per record).  Record ids are the sources' own identifiers, so this\n"
+			       "is the linker's export: it needs a role that may read the vault and\n"
+			       "is audited.\n");
+			return 0;
+		} else if (!strcmp(argv[i], "--out") && i + 1 < argc)
+			path = argv[++i];
+		else if (!what && argv[i][0] != '-')
+			what = argv[i];
+		else
+			return cli_usage_error("export: unknown argument '%s'", argv[i]);
+	}
+	if (!what || strcmp(what, "persons"))
+		return cli_usage_error("usage: braid export persons [--out FILE]");
+	struct session ss;
+	int ec = open_linker(cli, &ss, "export-persons");
+	if (ec)
+		return ec;
+	struct braid_err err;
+	braid_err_clear(&err);
+	struct braid_recset rs;
+	braid_rc rc = braid_recset_load(ss.s, 0, &rs, &err);
+	FILE *out = stdout;
+	if (!rc && path && !(out = fopen(path, "w"))) {
+		rc = braid_err_set(&err, BRAID_EIO, "cannot write '%s'", path);
+		out = stdout;
+	}
+	struct export_ctx c = {&rs, out, 0};
+	if (!rc) {
+		fputs("source,record_id,person_id\n", out);
+		rc = braid_pindex_scan(ss.s, on_export, &c, &err);
+	}
+	if (out != stdout && fclose(out) && !rc)
+		rc = braid_err_set(&err, BRAID_EIO, "cannot write '%s'", path);
+	if (!rc && path)
+		fprintf(stderr, "braid: wrote %llu records to %s\n", (unsigned long long)c.n, path);
+	braid_recset_release(&rs);
+	close_session(&ss);
+	return rc ? cli_fail(&err) : 0;
+}
+
+/* ------------------------------------------------------------ braid person */
+
+static int on_hist(void *ctx, const struct braid_pindex_event *e)
+{
+	(void)ctx;
+	printf("%s  %-12s %-13s %5lld record%s  %s\n", e->time, e->event,
+	       e->other_id[0] ? e->other_id : "-", (long long)e->records,
+	       e->records == 1 ? " " : "s", e->reason);
+	return 0;
+}
+
+struct members_ctx {
+	const struct braid_recset *rs;
+	int64_t n;
+};
+
+static int on_member(void *ctx, int64_t key)
+{
+	struct members_ctx *c = ctx;
+	long i = braid_recset_find(c->rs, key);
+	if (i >= 0)
+		printf("%s:%s\n", braid_recset_source(c->rs, c->rs->recs[i].source_id),
+		       c->rs->recs[i].source_record_id);
+	c->n++;
+	return 0;
+}
+
+int cmd_person(struct cli *cli, int argc, char **argv)
+{
+	if (cli_wants_help(argc, argv) || argc < 3) {
+		printf("usage: braid person history PERSON_ID\n"
+		       "       braid person records PERSON_ID\n\n"
+		       "history: how the person came to be (created, merged, split, retired),\n"
+		       "with the reason of each change.  records: the person's records as\n"
+		       "SOURCE:RECORD_ID (identifiers: linker only).\n");
+		return argc < 3 && !cli_wants_help(argc, argv) ? 2 : 0;
+	}
+	struct session ss;
+	int ec = open_linker(cli, &ss, "person");
+	if (ec)
+		return ec;
+	struct braid_err err;
+	braid_err_clear(&err);
+	braid_rc rc;
+	if (!strcmp(argv[1], "history")) {
+		printf("%-20s  %-12s %-13s %13s  %s\n", "TIME", "EVENT", "OTHER", "RECORDS", "REASON");
+		rc = braid_pindex_history(ss.s, argv[2], on_hist, NULL, &err);
+	} else if (!strcmp(argv[1], "records")) {
+		struct braid_recset rs;
+		rc = braid_recset_load(ss.s, 0, &rs, &err);
+		struct members_ctx c = {&rs, 0};
+		if (!rc)
+			rc = braid_pindex_members(ss.s, argv[2], on_member, &c, &err);
+		if (!rc && !c.n)
+			rc = braid_err_set(&err, BRAID_ENOTFOUND, "no person '%s' in the index", argv[2]);
+		braid_recset_release(&rs);
+	} else {
+		close_session(&ss);
+		return cli_usage_error("person: unknown subcommand '%s' (history, records)", argv[1]);
+	}
+	close_session(&ss);
+	return rc ? cli_fail(&err) : 0;
+}
+
+/* ------------------------------------------------------------ braid model */
+
+int cmd_model(struct cli *cli, int argc, char **argv)
+{
+	int json = 0;
+	if (cli_wants_help(argc, argv) || argc < 2 || strcmp(argv[1], "show")) {
+		printf("usage: braid model show [--format json]\n\n"
+		       "The Fellegi-Sunter model of the latest link run: per comparison and\n"
+		       "level, the m and u probabilities and the match weight log2(m/u).\n");
+		return cli_wants_help(argc, argv) ? 0 : 2;
+	}
+	for (int i = 2; i < argc; i++)
+		if (!strcmp(argv[i], "--format") && i + 1 < argc)
+			json = !strcmp(argv[++i], "json");
+	struct braid_store *s;
+	struct braid_policy *p;
+	struct braid_user u;
+	int ec = cli_login(cli, &s, &p, &u);
+	if (ec)
+		return ec;
+	struct braid_err err;
+	braid_err_clear(&err);
+	struct braid_stmt *st = NULL;
+	braid_rc rc = braid_pindex_schema(s, &err);
+	if (!rc)
+		rc = braid_store_prepare(s, "SELECT model_json, model_text, time FROM link_run"
+					 " ORDER BY id DESC LIMIT 1", &st, &err);
+	int row = 0;
+	if (!rc)
+		rc = braid_stmt_step(st, &row, &err);
+	if (!rc && !row)
+		rc = braid_err_set(&err, BRAID_ENOTFOUND, "no model yet: run 'braid link' first");
+	if (!rc) {
+		if (json)
+			printf("%s\n", braid_stmt_text(st, 0));
+		else
+			printf("model of the link run at %s\n\n%s", braid_stmt_text(st, 2),
+			       braid_stmt_text(st, 1));
+	}
+	braid_stmt_finalize(st);
+	cli_logout(s, p);
+	return rc ? cli_fail(&err) : 0;
+}
