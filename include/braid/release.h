@@ -352,7 +352,8 @@ struct braid_manifest {
 	const struct braid_audit *audit;          /* NULL: none run */
 	const struct braid_noise_opts *noise;     /* NULL: no noise */
 	double noise_scale;
-	const struct braid_risk_report *risk;     /* row extracts */
+	const struct braid_deid_opts *deid;       /* row extracts: k, l */
+	const struct braid_risk_report *risk;
 	int code_5_95;
 	int64_t min_denominator;
 };
