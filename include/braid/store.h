@@ -140,6 +140,7 @@ struct braid_record_row {
 	const char *sex, *race, *ethnicity, *zip5; /* "" = missing */
 	int birth_year;            /* 0 = missing */
 	uint32_t present, invalid;
+	int64_t rid_hash;          /* braid_store_rid_hash of the source record id */
 };
 /* Insert; *record_key is the new pseudonymous key. */
 braid_rc braid_store_record_add(struct braid_store *s,
@@ -166,8 +167,8 @@ braid_rc braid_store_event_add(struct braid_store *s,
 /* ------------------------------------------------------------- vault */
 /* Put id (record_key, source_id, source_record_id, v[], invalid) for
  * batch_id: encrypted with secretbox under a key derived from the vault
- * key, with a fresh nonce stored beside it; the keyed hash of the source
- * record id is stored for duplicate detection. */
+ * key, with a fresh nonce stored beside it.  (The keyed hash of the source
+ * record id, for duplicate detection, travels with the record row.) */
 braid_rc braid_store_identity_put(struct braid_store *s,
 				  const struct braid_identity *id,
 				  int64_t batch_id, struct braid_err *err);
@@ -181,9 +182,11 @@ braid_rc braid_store_identity_iter(struct braid_store *s, int64_t source_id,
 				   void *ctx, struct braid_err *err);
 braid_rc braid_store_identity_delete(struct braid_store *s, int64_t record_key,
 				     struct braid_err *err);
-/* Keyed hash (BLAKE2b keyed with a key derived from the vault key) of a
- * source record id, truncated to 63 bits: equal ids give equal values
- * within one workspace; without the key the value says nothing. */
+/* Keyed hash (SipHash-2-4, crypto_shorthash, keyed with a key derived from
+ * the vault key) of a source record id, truncated to 63 bits: equal ids
+ * give equal values within one workspace; without the key the value says
+ * nothing.  Also used to count distinct identifier values without keeping
+ * them. */
 int64_t braid_store_rid_hash(struct braid_store *s, const char *rid, size_t n);
 /* Calls cb(ctx, record_key, rid_hash) for every record of source_id. */
 braid_rc braid_store_rid_scan(struct braid_store *s, int64_t source_id,

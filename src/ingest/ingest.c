@@ -62,10 +62,19 @@ static int copy_out(const char *s, char *out, size_t n)
 	return 0;
 }
 
+/* Today in days, looked up once per process ($BRAID_TODAY is read by
+ * braid_date_today, which is too slow to call per value). */
+static long today_days(void)
+{
+	static long today = -1000000;
+	if (today == -1000000)
+		today = braid_date_to_days(braid_date_today());
+	return today;
+}
+
 int braid_ingest_check_value(enum braid_field f, const char *raw,
 			     const struct braid_colspec *cs, char *out, size_t n)
 {
-	(void)cs;
 	out[0] = 0;
 	while (*raw == ' ' || *raw == '\t')
 		raw++;
@@ -76,8 +85,7 @@ int braid_ingest_check_value(enum braid_field f, const char *raw,
 		struct braid_date d;
 		if (braid_date_parse(raw, cs ? cs->format : NULL, -1, &d))
 			return 1;
-		struct braid_date today = braid_date_today();
-		if (d.y < 1900 || braid_date_to_days(d) > braid_date_to_days(today))
+		if (d.y < 1900 || braid_date_to_days(d) > today_days())
 			return 1;
 		if (n < 11)
 			return 1;
@@ -86,7 +94,8 @@ int braid_ingest_check_value(enum braid_field f, const char *raw,
 	}
 	case BRAID_F_BIRTH_YEAR: {
 		long y;
-		if (braid_parse_long(raw, &y) || y < 1900 || y > braid_date_today().y)
+		if (braid_parse_long(raw, &y) || y < 1900 ||
+		    y > braid_date_from_days(today_days()).y)
 			return 1;
 		snprintf(out, n, "%ld", y);
 		return 0;
@@ -214,29 +223,27 @@ static int64_t idmap_get(const struct idmap *m, int64_t h)
 	return m->h[i] ? m->k[i] : 0;
 }
 
+/* A blocked Bloom filter: each id sets 4 bits inside one 64-byte block,
+ * so a lookup costs one cache miss instead of four.  The id hashes are
+ * already uniform (keyed SipHash), so their bits are used directly. */
 struct bloom {
-	uint64_t *bits;
-	uint64_t mask; /* number of bits - 1 */
+	uint64_t *words;
+	uint64_t nblocks; /* power of two; 8 words per block */
 };
-
-static void bloom_idx(const struct bloom *b, int64_t h, uint64_t idx[4])
-{
-	uint64_t a = (uint64_t)h, c = braid_hash64(&h, sizeof h, 0x5eed) | 1;
-	for (int i = 0; i < 4; i++)
-		idx[i] = (a + (uint64_t)i * c) & b->mask;
-}
 
 /* Adds h; returns 1 when all its bits were already set (maybe seen). */
 static int bloom_add(struct bloom *b, int64_t h)
 {
-	uint64_t idx[4];
-	bloom_idx(b, h, idx);
+	uint64_t u = (uint64_t)h;
+	uint64_t *blk = b->words + ((u & (b->nblocks - 1)) << 3);
+	uint64_t r = u >> 20 | (u << 44); /* bits not used to pick the block */
 	int seen = 1;
 	for (int i = 0; i < 4; i++) {
-		uint64_t w = idx[i] >> 6, bit = 1ULL << (idx[i] & 63);
-		if (!(b->bits[w] & bit)) {
+		unsigned bit = (unsigned)(r >> (9 * i)) & 511;
+		uint64_t m = 1ULL << (bit & 63);
+		if (!(blk[bit >> 6] & m)) {
 			seen = 0;
-			b->bits[w] |= bit;
+			blk[bit >> 6] |= m;
 		}
 	}
 	return seen;
@@ -630,7 +637,8 @@ static braid_rc load_row(struct loader *L, struct braid_csv *r, char **fields, s
 			.source_id = L->source_id, .batch_id = L->batch_id, .row = row_no,
 			.sex = v[BRAID_F_SEX], .race = v[BRAID_F_RACE],
 			.ethnicity = v[BRAID_F_ETHNICITY], .zip5 = v[BRAID_F_ZIP],
-			.birth_year = (int)by, .present = present, .invalid = id.invalid};
+			.birth_year = (int)by, .present = present, .invalid = id.invalid,
+			.rid_hash = h};
 		if ((rc = braid_store_record_add(L->s, &rec, &key, L->err)))
 			return rc;
 		id.record_key = key;
@@ -843,7 +851,7 @@ static braid_rc settle_duplicates(struct loader *L)
 
 static void loader_release(struct loader *L)
 {
-	free(L->bloom.bits);
+	free(L->bloom.words);
 	idmap_free(&L->ids);
 	for (size_t i = 0; i < L->ncands; i++) {
 		sodium_memzero(L->cands[i].raw, L->cands[i].raw_len);
@@ -905,9 +913,9 @@ braid_rc braid_ingest_files(struct braid_store *s, const char *name,
 		uint64_t bits = 1u << 20;
 		while (bits < (1ULL << 27) && bits < L.total_bytes / 32 * 24)
 			bits <<= 1;
-		L.bloom.mask = bits - 1;
-		L.bloom.bits = calloc(bits / 64, sizeof(uint64_t));
-		if (!L.bloom.bits)
+		L.bloom.nblocks = bits / 512;
+		L.bloom.words = calloc(bits / 64, sizeof(uint64_t));
+		if (!L.bloom.words)
 			rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
 	}
 	if (!rc)

@@ -22,18 +22,17 @@
 #define CACHE_KIB 8192
 
 enum {
-	Q_RECORD_ADD, Q_EVENT_ADD, Q_IDENTITY_PUT, Q_RID_PUT, Q_REJECT_ADD,
+	Q_RECORD_ADD, Q_EVENT_ADD, Q_IDENTITY_PUT, Q_REJECT_ADD,
 	Q_REJECT_RAW, Q__COUNT
 };
 
 static const char *const qsql[Q__COUNT] = {
 	"INSERT INTO records(source_id,batch_id,row_no,sex,race,ethnicity,birth_year,"
-	"zip5,present,invalid) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+	"zip5,present,invalid,rid_hash) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
 	"INSERT INTO events(record_key,batch_id,type,start_date,end_date,program,"
 	"provider,amount,attrs,invalid) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
 	"INSERT INTO vault.identities(record_key,source_id,batch_id,sealed)"
 	" VALUES(?1,?2,?3,?4)",
-	"INSERT INTO vault.rids(record_key,source_id,rid_hash) VALUES(?1,?2,?3)",
 	"INSERT INTO rejects(source_id,batch_id,file,line,col,reason)"
 	" VALUES(?1,?2,?3,?4,?5,?6)",
 	"INSERT INTO vault.reject_raw(reject_id,sealed) VALUES(?1,?2)",
@@ -64,13 +63,15 @@ static const char main_schema[] =
 	" rows_read INTEGER DEFAULT 0, rows_loaded INTEGER DEFAULT 0,"
 	" rows_rejected INTEGER DEFAULT 0, values_flagged INTEGER DEFAULT 0);"
 	"CREATE INDEX batches_hash ON batches(source_id, content_hash);"
-	/* present/invalid: bit sets over enum braid_field. */
+	/* present/invalid: bit sets over enum braid_field.  rid_hash: keyed
+	 * hash of the source record id (meaningless without the vault key),
+	 * for duplicate detection.  One index serves both lookups by source
+	 * and by batch, and grows by appending during a load. */
 	"CREATE TABLE records(record_key INTEGER PRIMARY KEY, source_id INTEGER NOT NULL,"
 	" batch_id INTEGER NOT NULL, row_no INTEGER, sex TEXT, race TEXT,"
 	" ethnicity TEXT, birth_year INTEGER, zip5 TEXT, present INTEGER NOT NULL,"
-	" invalid INTEGER NOT NULL);"
-	"CREATE INDEX records_batch ON records(batch_id);"
-	"CREATE INDEX records_source ON records(source_id);"
+	" invalid INTEGER NOT NULL, rid_hash INTEGER NOT NULL);"
+	"CREATE INDEX records_source_batch ON records(source_id, batch_id);"
 	"CREATE TABLE events(id INTEGER PRIMARY KEY, record_key INTEGER NOT NULL,"
 	" batch_id INTEGER NOT NULL, type TEXT NOT NULL, start_date TEXT,"
 	" end_date TEXT, program TEXT, provider TEXT, amount REAL, attrs TEXT,"
@@ -89,10 +90,6 @@ static const char vault_schema[] =
 	/* sealed = nonce || secretbox(record_key || encoded identity). */
 	"CREATE TABLE identities(record_key INTEGER PRIMARY KEY,"
 	" source_id INTEGER NOT NULL, batch_id INTEGER NOT NULL, sealed BLOB NOT NULL);"
-	/* Keyed hash of the source record id, for duplicate detection. */
-	"CREATE TABLE rids(record_key INTEGER PRIMARY KEY, source_id INTEGER NOT NULL,"
-	" rid_hash INTEGER NOT NULL);"
-	"CREATE INDEX rids_source ON rids(source_id);"
 	"CREATE TABLE reject_raw(reject_id INTEGER PRIMARY KEY, sealed BLOB NOT NULL);";
 
 static braid_rc sq_err(sqlite3 *db, struct braid_err *err, const char *what)
@@ -116,7 +113,10 @@ static braid_rc create_db(const char *path, const char *schema, struct braid_err
 		return rc;
 	}
 	char *msg = NULL;
-	int r = sqlite3_exec(db, "PRAGMA journal_mode=DELETE; BEGIN;", NULL, NULL, &msg);
+	/* Large pages: loads append long runs of rows, and every page is one
+	 * write when the bounded cache spills. */
+	int r = sqlite3_exec(db, "PRAGMA page_size=16384; PRAGMA journal_mode=DELETE; BEGIN;",
+			     NULL, NULL, &msg);
 	if (!r)
 		r = sqlite3_exec(db, schema, NULL, NULL, &msg);
 	if (!r)
@@ -490,12 +490,13 @@ static braid_rc sq_batch_delete(struct braid_store *bs, int64_t id, struct braid
 	static const char *const del[] = {
 		"DELETE FROM events WHERE batch_id=?1",
 		"DELETE FROM events WHERE record_key IN"
-		" (SELECT record_key FROM records WHERE batch_id=?1)",
+		" (SELECT record_key FROM records WHERE source_id=(SELECT source_id FROM batches"
+		" WHERE id=?1) AND batch_id=?1)",
 		"DELETE FROM vault.identities WHERE record_key IN"
-		" (SELECT record_key FROM records WHERE batch_id=?1)",
-		"DELETE FROM vault.rids WHERE record_key IN"
-		" (SELECT record_key FROM records WHERE batch_id=?1)",
-		"DELETE FROM records WHERE batch_id=?1",
+		" (SELECT record_key FROM records WHERE source_id=(SELECT source_id FROM batches"
+		" WHERE id=?1) AND batch_id=?1)",
+		"DELETE FROM records WHERE source_id=(SELECT source_id FROM batches WHERE id=?1)"
+		" AND batch_id=?1",
 		"DELETE FROM vault.reject_raw WHERE reject_id IN"
 		" (SELECT id FROM rejects WHERE batch_id=?1)",
 		"DELETE FROM rejects WHERE batch_id=?1",
@@ -531,6 +532,7 @@ static braid_rc sq_record_add(struct braid_store *bs, const struct braid_record_
 	bind_opt_text(st, 8, r->zip5);
 	sqlite3_bind_int64(st, 9, r->present);
 	sqlite3_bind_int64(st, 10, r->invalid);
+	sqlite3_bind_int64(st, 11, r->rid_hash);
 	rc = run_done(s, st, err);
 	if (!rc)
 		*key = sqlite3_last_insert_rowid(s->db);
@@ -543,7 +545,6 @@ static braid_rc sq_record_delete(struct braid_store *bs, int64_t key, struct bra
 	static const char *const del[] = {
 		"DELETE FROM events WHERE record_key=?1",
 		"DELETE FROM vault.identities WHERE record_key=?1",
-		"DELETE FROM vault.rids WHERE record_key=?1",
 		"DELETE FROM records WHERE record_key=?1",
 	};
 	for (size_t i = 0; i < sizeof del / sizeof del[0]; i++) {
@@ -599,14 +600,6 @@ static braid_rc sq_identity_put(struct braid_store *bs, const struct braid_ident
 	sqlite3_bind_int64(st, 3, batch_id);
 	sqlite3_bind_blob(st, 4, s->sealed, (int)braid__vault_sealed_len(s->tmp.len),
 			  SQLITE_STATIC);
-	if ((rc = run_done(s, st, err)))
-		return rc;
-	if ((rc = q_get(s, Q_RID_PUT, &st, err)))
-		return rc;
-	const char *rid = id->source_record_id ? id->source_record_id : "";
-	sqlite3_bind_int64(st, 1, id->record_key);
-	sqlite3_bind_int64(st, 2, id->source_id);
-	sqlite3_bind_int64(st, 3, braid__vault_rid_hash(&s->base.keys, rid, strlen(rid)));
 	return run_done(s, st, err);
 }
 
@@ -659,10 +652,7 @@ static braid_rc sq_identity_delete(struct braid_store *bs, int64_t key,
 				   struct braid_err *err)
 {
 	struct sq_store *s = (struct sq_store *)bs;
-	braid_rc rc = exec_id(s, "DELETE FROM vault.identities WHERE record_key=?1", key, err);
-	if (!rc)
-		rc = exec_id(s, "DELETE FROM vault.rids WHERE record_key=?1", key, err);
-	return rc;
+	return exec_id(s, "DELETE FROM vault.identities WHERE record_key=?1", key, err);
 }
 
 static braid_rc sq_rid_scan(struct braid_store *bs, int64_t source_id,
@@ -671,7 +661,7 @@ static braid_rc sq_rid_scan(struct braid_store *bs, int64_t source_id,
 {
 	struct sq_store *s = (struct sq_store *)bs;
 	sqlite3_stmt *st;
-	braid_rc rc = prep(s, "SELECT record_key, rid_hash FROM vault.rids"
+	braid_rc rc = prep(s, "SELECT record_key, rid_hash FROM records"
 			      " WHERE source_id=?1 ORDER BY record_key", &st, err);
 	if (rc)
 		return rc;
@@ -800,7 +790,7 @@ braid_rc braid__sqlite_open(const char *dir, const struct braid__vault_keys *key
 	s->base.keys = *keys;
 	braid_buf_init(&s->tmp, 1 << 22);
 	/* No CREATE: a missing file means a broken workspace, not a new one. */
-	if (sqlite3_open_v2(p, &s->db, SQLITE_OPEN_READWRITE, NULL)) {
+	if (sqlite3_open_v2(p, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL)) {
 		braid_rc rc = braid_err_set(err, BRAID_ESTORE, "cannot open '%s': %s", p,
 					    s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		sq_close(&s->base);

@@ -11,11 +11,11 @@
 #include <sodium.h>
 
 /* Keys derived from the 32-byte vault key with crypto_kdf: one for sealing
- * rows, one for the keyed hash of source record ids.  The file key itself
+ * rows, one for the keyed hash (SipHash) of source record ids.  The file key itself
  * is used for nothing else. */
 struct braid__vault_keys {
 	unsigned char box[crypto_secretbox_KEYBYTES];
-	unsigned char rid[crypto_generichash_KEYBYTES];
+	unsigned char rid[crypto_shorthash_KEYBYTES];
 	/* Nonces: a random 16-byte prefix per open and a counter, so that no
 	 * nonce repeats without a getrandom call per row. */
 	unsigned char nonce[crypto_secretbox_NONCEBYTES];

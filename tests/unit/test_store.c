@@ -281,7 +281,7 @@ TEST(store_batch_delete_removes_everything_of_the_batch)
 	ASSERT_EQ(braid_store_batch_find(s, sid, "h", &found, &e), BRAID_ENOTFOUND);
 	ASSERT_EQ(count(s, "SELECT (SELECT count(*) FROM records)+(SELECT count(*) FROM events)"
 			   "+(SELECT count(*) FROM rejects)+(SELECT count(*) FROM vault.identities)"
-			   "+(SELECT count(*) FROM vault.rids)+(SELECT count(*) FROM vault.reject_raw)"),
+			   "+(SELECT count(*) FROM vault.reject_raw)"),
 		  0);
 	braid_store_close(s);
 }
