@@ -209,6 +209,8 @@ void braid__extra_spaces(char *s, size_t cap, struct rng *r)
 		return;
 	char *sp = strchr(s, ' ');
 	size_t at = sp ? (size_t)(sp - s) : (size_t)braid__rng_range(r, 1, (long)len);
+	while (at < len && ((unsigned char)s[at] & 0xC0) == 0x80)
+		at++; /* never inside a UTF-8 sequence */
 	if (!sp && at == len) {
 		s[len] = ' ';
 		s[len + 1] = 0;
