@@ -69,11 +69,15 @@ static void rl_row(struct dataset *d, char **f, size_t nf, const int *col, const
 		r->v[BRAID_F_LAST_NAME] = fold(d, colv(f, nf, col, RL_L1));
 	}
 	long y, m, dd;
+	r->v[BRAID_F_BIRTH_YEAR] = fold(d, colv(f, nf, col, RL_BY));
 	if (!braid_parse_long(colv(f, nf, col, RL_BY), &y) &&
 	    !braid_parse_long(colv(f, nf, col, RL_BM), &m) &&
-	    !braid_parse_long(colv(f, nf, col, RL_BD), &dd) && braid_date_valid((int)y, (int)m, (int)dd)) {
+	    !braid_parse_long(colv(f, nf, col, RL_BD), &dd) && y > 0 && y < 10000 &&
+	    m >= 1 && m <= 99 && dd >= 1 && dd <= 99) {
+		/* the mapping formats the three columns as a date; a typo
+		 * that makes it impossible (02-30) is kept as written */
 		char iso[16];
-		braid_date_iso((struct braid_date){(int)y, (int)m, (int)dd}, iso);
+		snprintf(iso, sizeof iso, "%04ld-%02ld-%02ld", y, m, dd);
 		r->v[BRAID_F_DOB] = braid_arena_strdup(&d->arena, iso);
 	}
 }
@@ -121,7 +125,34 @@ static void fk_row(struct dataset *d, char **f, size_t nf, const int *col, const
 }
 
 /* ---------------------------------------------------------------- run */
-static int show_model, show_explain;
+static int show_model, show_explain, show_errors;
+
+/* Every wrong pair (same truth, different cluster, or the reverse), one
+ * line each with the pair's weight: for tuning, not for the record. */
+static void list_errors(struct braid_linker *l, struct dataset *d)
+{
+	const uint32_t *cl = braid_linker_clusters(l);
+	struct braid_err err = {0};
+	for (size_t i = 0; i < d->n; i++)
+		for (size_t j = i + 1; j < d->n; j++) {
+			int st = d->truth[i] == d->truth[j], sp = cl[i] == cl[j];
+			if (st == sp)
+				continue;
+			struct braid_link_explanation e;
+			braid_linker_explain(l, (uint32_t)i, (uint32_t)j, &e, &err);
+			printf("%s w=%+6.2f", st ? "FN" : "FP", e.weight);
+			for (int t = 0; t < e.nterms; t++)
+				if (e.terms[t].level)
+					printf(" %s=%s(%+.1f%+.1f)", braid_link_cmp_name(e.terms[t].cmp),
+					       braid_link_level_name(e.terms[t].cmp, e.terms[t].level),
+					       e.terms[t].weight, e.terms[t].tf);
+			printf("\n     ");
+			for (int f = 0; f < BRAID_F__COUNT; f++)
+				if (d->r[i].v[f][0] || d->r[j].v[f][0])
+					printf(" %s|%s", d->r[i].v[f], d->r[j].v[f]);
+			printf("\n");
+		}
+}
 
 static int run(const char *name, struct dataset *d)
 {
@@ -138,6 +169,7 @@ static int run(const char *name, struct dataset *d)
 	struct braid_link_eval ev;
 	braid_link_evaluate(braid_linker_clusters(l), d->truth, d->n, &ev, &err);
 	const struct braid_link_stats *s = braid_linker_stats(l);
+	fprintf(stderr, "  [prep %.2fs block %.2fs model %.2fs score %.2fs cluster %.2fs]\n", 0.0, s->seconds_block, s->seconds_model, s->seconds_score, s->seconds_cluster);
 	printf("%-26s %7zu  pairs %9llu  P %.4f  R %.4f  F1 %.4f  clusters %6llu  over-merged %4llu  split %4llu  guard-split %3llu  thr %+6.2f  %.2fs\n",
 	       name, d->n, (unsigned long long)s->pairs_compared, ev.precision, ev.recall,
 	       ev.f1, (unsigned long long)ev.predicted_clusters,
@@ -158,6 +190,8 @@ static int run(const char *name, struct dataset *d)
 		printf("%s", t ? t : "");
 		free(t);
 	}
+	if (show_errors)
+		list_errors(l, d);
 	if (show_explain) {
 		/* the errors: false negatives and false positives near the cut */
 		const uint32_t *cl = braid_linker_clusters(l);
@@ -199,6 +233,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--model"))
 			show_model = 1;
+		else if (!strcmp(argv[i], "--errors"))
+			show_errors = 1;
 		else if (!strcmp(argv[i], "--explain"))
 			show_explain = 1;
 		else if (!strcmp(argv[i], "--only") && i + 1 < argc)

@@ -25,7 +25,7 @@
 struct uf {
 	uint32_t *parent, *size, *next, *tail;
 	uint32_t *ssn;   /* SUMK per root, 0 = empty slot */
-	uint32_t *dob;   /* SUMK per root, y*512+m*32+d, 0 = empty */
+	uint32_t *dob;   /* SUMK per root, y*10000+m*100+d, 0 = empty */
 };
 
 static uint32_t find(uint32_t *parent, uint32_t x)
@@ -59,29 +59,42 @@ static int ssn_hard(const struct braid_linker *l, uint32_t s, uint32_t t)
 static int dob_hard(uint32_t p, uint32_t q)
 {
 	struct braid__lrec x = {0}, y = {0};
-	x.y = (int16_t)(p / 512);
-	x.m = (uint8_t)(p / 32 % 16);
-	x.d = (uint8_t)(p % 32);
-	y.y = (int16_t)(q / 512);
-	y.m = (uint8_t)(q / 32 % 16);
-	y.d = (uint8_t)(q % 32);
+	x.y = (int16_t)(p / 10000);
+	x.m = (uint8_t)(p / 100 % 100);
+	x.d = (uint8_t)(p % 100);
+	y.y = (int16_t)(q / 10000);
+	y.m = (uint8_t)(q / 100 % 100);
+	y.d = (uint8_t)(q % 100);
 	return braid__cmp_dob(&x, &y) == DB_ELSE && abs(x.y - y.y) >= 5;
 }
 
+/* Would joining groups ra and rb put two records that disagree hard, and
+ * that the model would not link on their own, into one cluster?  Small
+ * groups are checked record by record (a duplicate whose SSN was mistyped
+ * beyond recognition still links when everything else agrees); large ones
+ * by their value summaries, which is stricter but bounded. */
 static int groups_conflict(const struct braid_linker *l, const struct uf *u,
 			   uint32_t ra, uint32_t rb, const uint32_t *cl_off,
 			   const uint32_t *cl_to)
 {
-	const uint32_t *sa = &u->ssn[(size_t)ra * SUMK], *sb = &u->ssn[(size_t)rb * SUMK];
-	for (int i = 0; i < SUMK && sa[i]; i++)
-		for (int j = 0; j < SUMK && sb[j]; j++)
-			if (ssn_hard(l, sa[i], sb[j]))
-				return 1;
-	const uint32_t *da = &u->dob[(size_t)ra * SUMK], *db = &u->dob[(size_t)rb * SUMK];
-	for (int i = 0; i < SUMK && da[i]; i++)
-		for (int j = 0; j < SUMK && db[j]; j++)
-			if (da[i] != db[j] && dob_hard(da[i], db[j]))
-				return 1;
+	if ((uint64_t)u->size[ra] * u->size[rb] <= 4096) {
+		for (uint32_t x = ra; x != UINT32_MAX; x = u->next[x])
+			for (uint32_t y = rb; y != UINT32_MAX; y = u->next[y])
+				if (braid__hard_conflict(l, x, y) &&
+				    braid__pair_weight(l, x, y) < l->stats.threshold)
+					return 1;
+	} else {
+		const uint32_t *sa = &u->ssn[(size_t)ra * SUMK], *sb = &u->ssn[(size_t)rb * SUMK];
+		for (int i = 0; i < SUMK && sa[i]; i++)
+			for (int j = 0; j < SUMK && sb[j]; j++)
+				if (ssn_hard(l, sa[i], sb[j]))
+					return 1;
+		const uint32_t *da = &u->dob[(size_t)ra * SUMK], *db = &u->dob[(size_t)rb * SUMK];
+		for (int i = 0; i < SUMK && da[i]; i++)
+			for (int j = 0; j < SUMK && db[j]; j++)
+				if (da[i] != db[j] && dob_hard(da[i], db[j]))
+					return 1;
+	}
 	if (cl_off) {
 		/* labelled non-matches: walk the smaller group's members */
 		uint32_t small = u->size[ra] <= u->size[rb] ? ra : rb;
@@ -169,7 +182,7 @@ braid_rc braid__link_cluster(struct braid_linker *l, struct braid_err *err)
 		if (r->ssn && (l->cx.active & (1u << BRAID_LC_SSN)))
 			u.ssn[i * SUMK] = r->ssn;
 		if (r->y && r->m && (l->cx.active & (1u << BRAID_LC_DOB)))
-			u.dob[i * SUMK] = (uint32_t)r->y * 512u + r->m * 32u + r->d;
+			u.dob[i * SUMK] = (uint32_t)r->y * 10000u + r->m * 100u + r->d;
 	}
 	ne = 0;
 	for (size_t i = 0; i < l->npairs; i++)

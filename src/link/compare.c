@@ -27,7 +27,7 @@ static const char *const lv_last[] = {"null", "exact", "part", "jw>=0.92",
 	"jw>=0.88", "swapped", "phonetic", "else"};
 static const char *const lv_middle[] = {"null", "exact", "initial", "else"};
 static const char *const lv_dob[] = {"null", "exact", "day/month transposed",
-	"one component off", "year only", "within 2 years", "else"};
+	"one digit off", "two of three parts", "year only", "within 2 years", "else"};
 static const char *const lv_eq[] = {"null", "exact", "else"};
 static const char *const lv_ssn[] = {"null", "exact", "one digit off",
 	"adjacent digits transposed", "else"};
@@ -43,7 +43,7 @@ static const struct {
 	const char *const *names;
 	int n;
 } levels[BRAID_LC__COUNT] = {
-	{lv_first, 9}, {lv_last, 8}, {lv_middle, 4}, {lv_dob, 7}, {lv_eq, 3},
+	{lv_first, 9}, {lv_last, 8}, {lv_middle, 4}, {lv_dob, 8}, {lv_eq, 3},
 	{lv_ssn, 5}, {lv_addr, 5}, {lv_zip, 4}, {lv_city, 5}, {lv_phone, 5},
 	{lv_email, 4}, {lv_eq, 3},
 };
@@ -221,6 +221,52 @@ static double jaro(const unsigned char *a, size_t la, const unsigned char *b,
 	return (dm / (double)la + dm / (double)lb + (dm - (double)t / 2.0) / dm) / 3.0;
 }
 
+/* The same Jaro for strings of at most 64 bytes, bit-parallel: a table
+ * holds, per byte value, the positions where it occurs in b, so each
+ * character of a finds its first unmatched partner inside the window with
+ * one AND and one lowest-bit extraction.  The table lives on the stack and
+ * only the entries that will be read are initialised (a's and b's bytes),
+ * which is cheaper than clearing 2 KiB per call. */
+static double jaro64(const unsigned char *a, size_t la, const unsigned char *b, size_t lb)
+{
+	if (la == 0 || lb == 0)
+		return la == lb ? 1.0 : 0.0;
+	uint64_t occ[256];
+	size_t mx = la > lb ? la : lb;
+	size_t win = mx / 2 > 0 ? mx / 2 - 1 : 0;
+	for (size_t i = 0; i < la; i++)
+		occ[a[i]] = 0;
+	for (size_t j = 0; j < lb; j++)
+		occ[b[j]] = 0;
+	for (size_t j = 0; j < lb; j++)
+		occ[b[j]] |= (uint64_t)1 << j;
+	const uint64_t all_b = lb >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << lb) - 1);
+	uint64_t am = 0, bm = 0;
+	unsigned m = 0;
+	for (size_t i = 0; i < la; i++) {
+		/* window [i-win, i+win] as a mask, clipped to b */
+		uint64_t hi = i + win + 1 >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << (i + win + 1)) - 1);
+		uint64_t lo = i > win ? (((uint64_t)1 << (i - win)) - 1) : 0;
+		uint64_t cand = occ[a[i]] & hi & ~lo & all_b & ~bm;
+		if (cand) {
+			bm |= cand & (~cand + 1);
+			am |= (uint64_t)1 << i;
+			m++;
+		}
+	}
+	if (!m)
+		return 0.0;
+	unsigned t = 0;
+	uint64_t x = am, y = bm;
+	while (x) {
+		t += a[__builtin_ctzll(x)] != b[__builtin_ctzll(y)];
+		x &= x - 1;
+		y &= y - 1;
+	}
+	double dm = (double)m;
+	return (dm / (double)la + dm / (double)lb + (dm - (double)t / 2.0) / dm) * (1.0 / 3.0);
+}
+
 double braid_jaro_winkler(const char *a, size_t la, const char *b, size_t lb)
 {
 	if (la > 255)
@@ -228,7 +274,7 @@ double braid_jaro_winkler(const char *a, size_t la, const char *b, size_t lb)
 	if (lb > 255)
 		lb = 255;
 	const unsigned char *ua = (const unsigned char *)a, *ub = (const unsigned char *)b;
-	double j = jaro(ua, la, ub, lb);
+	double j = la <= 64 && lb <= 64 ? jaro64(ua, la, ub, lb) : jaro(ua, la, ub, lb);
 	if (j <= 0.7)
 		return j;
 	size_t p = 0;
@@ -390,13 +436,15 @@ int braid__cmp_dob(const struct braid__lrec *a, const struct braid__lrec *b)
 		return DB_EXACT;
 	if (ey && a->m == b->d && a->d == b->m)
 		return DB_SWAP;
-	if (ey + em + ed == 2)
-		return DB_ONE;
+	/* a single mistyped or transposed digit is a typo; two parts equal
+	 * with the third far off (1944 / 1986) is much weaker evidence */
 	char da[8], db[8];
 	date_digits(a, da);
 	date_digits(b, db);
 	if (braid__cmp_digits(da, 8, db, 8) <= 3)
 		return DB_ONE;
+	if (ey + em + ed == 2)
+		return DB_TWO;
 	if (ey)
 		return DB_YEAR;
 	if (iabs(a->y - b->y) <= 2)

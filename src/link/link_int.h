@@ -61,7 +61,7 @@ enum { LV_NULL = 0 };
 enum { FN_EXACT = 1, FN_NICK, FN_JW92, FN_JW88, FN_SWAP, FN_PHON, FN_INIT, FN_ELSE };
 enum { LN_EXACT = 1, LN_PART, LN_JW92, LN_JW88, LN_SWAP, LN_PHON, LN_ELSE };
 enum { MN_EXACT = 1, MN_INIT, MN_ELSE };
-enum { DB_EXACT = 1, DB_SWAP, DB_ONE, DB_YEAR, DB_NEAR, DB_ELSE };
+enum { DB_EXACT = 1, DB_SWAP, DB_ONE, DB_TWO, DB_YEAR, DB_NEAR, DB_ELSE };
 enum { SX_EXACT = 1, SX_ELSE };
 enum { SS_EXACT = 1, SS_ONE, SS_TRANS, SS_ELSE };
 enum { AD_EXACT = 1, AD_NUMST, AD_STREET, AD_ELSE };
@@ -174,6 +174,8 @@ void braid__model_weights(struct braid__model *md);
 /* Term-frequency adjustment (bits) for a vector of records a, b. */
 double braid__tf_adjust(const struct braid_linker *l, braid__cvec v, uint32_t a,
 			uint32_t b, double out_tf[BRAID_LC__COUNT]);
+/* Full match weight of any pair (prior + levels + tf). */
+double braid__pair_weight(const struct braid_linker *l, uint32_t a, uint32_t b);
 braid_rc braid__link_score(struct braid_linker *l, struct braid_err *err);
 braid_rc braid__link_cluster(struct braid_linker *l, struct braid_err *err);
 /* Hard disagreement between two records (different SSNs, DOBs far apart). */

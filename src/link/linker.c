@@ -35,7 +35,9 @@ static void parse_dob(const char *dob, const char *by, struct braid__lrec *r)
 	if (dob && strlen(dob) == 10 && dob[4] == '-' && dob[7] == '-') {
 		int c = two_digits(dob), yy = two_digits(dob + 2);
 		int m = two_digits(dob + 5), d = two_digits(dob + 8);
-		if (c >= 0 && yy >= 0 && m >= 1 && m <= 12 && d >= 1 && d <= 31) {
+		/* a month or day out of range is kept: it is compared digit
+		 * by digit, and 1949-15-25 is one typo away from 1949-11-25 */
+		if (c >= 0 && yy >= 0 && m >= 1 && d >= 1) {
 			r->y = (int16_t)(c * 100 + yy);
 			r->m = (uint8_t)m;
 			r->d = (uint8_t)d;

@@ -143,11 +143,10 @@ static double em_rule(const struct braid_linker *l, uint32_t bit, uint32_t est,
 			for (int k = 1; k < nl; k++)
 				tot += acc[c][k];
 			for (int k = 1; k < nl; k++) {
-				/* clamped away from 0 so that one unseen level
-				 * cannot veto a pair */
-				double v = (acc[c][k] + 1e-3) / (tot + 1e-3 * (nl - 1));
-				if (v < 1e-6)
-					v = 1e-6;
+				/* half a pseudo-match per level: a level no
+				 * match showed in this sample is rare, and
+				 * must not veto a pair on its own */
+				double v = (acc[c][k] + 0.5) / (tot + 0.5 * (nl - 1));
 				delta = fmax(delta, fabs(v - m[c][k]));
 				m[c][k] = v;
 			}

@@ -30,6 +30,16 @@ static double w_of_p(double p)
 	return log2(p / (1 - p));
 }
 
+double braid__pair_weight(const struct braid_linker *l, uint32_t a, uint32_t b)
+{
+	uint32_t lo = a < b ? a : b, hi = a < b ? b : a;
+	braid__cvec v = braid__compare(&l->cx, lo, hi);
+	double w = l->model.prior;
+	for (int c = 0; c < BRAID_LC__COUNT; c++)
+		w += l->model.w[c][braid__cvec_level(v, c)];
+	return w + braid__tf_adjust(l, v, lo, hi, NULL);
+}
+
 braid_rc braid__link_score(struct braid_linker *l, struct braid_err *err)
 {
 	free(l->pw);

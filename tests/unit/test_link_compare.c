@@ -158,6 +158,8 @@ TEST(link_dob_levels)
 	ASSERT_EQ(braid__cmp_dob(&f.r[0], &f.r[1]), DB_SWAP);
 	person(&f, 1, "A", "B", 1981, 3, 7);
 	ASSERT_EQ(braid__cmp_dob(&f.r[0], &f.r[1]), DB_ONE);
+	person(&f, 1, "A", "B", 1944, 3, 7);
+	ASSERT_EQ(braid__cmp_dob(&f.r[0], &f.r[1]), DB_TWO);
 	person(&f, 1, "A", "B", 1980, 11, 27);
 	ASSERT_EQ(braid__cmp_dob(&f.r[0], &f.r[1]), DB_YEAR);
 	person(&f, 1, "A", "B", 1982, 11, 27);
