@@ -142,6 +142,7 @@ int braid_ingest_check_value(enum braid_field f, const char *raw,
 				return copy_out(*l, out, n);
 		return 1;
 	}
+	case BRAID_F_FULL_NAME: /* parsed whole later: folding would lose "LAST, FIRST" */
 	case BRAID_F_OTHER_ID: {
 		if (copy_out(raw, out, n))
 			return 1;
@@ -509,6 +510,14 @@ static int64_t build_identity(struct loader *L, char **fields, struct braid_iden
 				if (!id->v[f])
 					id->v[f] = "";
 		}
+	}
+	if (*v[BRAID_F_FULL_NAME]) {
+		/* Kept folded like every other string of the identity. */
+		if (braid_text_fold(v[BRAID_F_FULL_NAME], buf, sizeof buf))
+			buf[0] = 0;
+		id->v[BRAID_F_FULL_NAME] = braid_arena_strdup(&L->row, buf);
+		if (!id->v[BRAID_F_FULL_NAME])
+			id->v[BRAID_F_FULL_NAME] = "";
 	}
 	if (*v[BRAID_F_ADDRESS] && !*v[BRAID_F_STREET_NAME]) {
 		const char *num, *street, *unit;
