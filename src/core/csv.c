@@ -26,6 +26,7 @@
  */
 #include "braid/csv.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -248,7 +249,7 @@ static braid_rc skip_line(struct braid_csv *r, size_t from, struct braid_err *er
 
 /* ---------------------------------------------------------------- scan */
 
-enum { S_DONE, S_MORE, S_BAD };
+enum { S_DONE, S_MORE, S_BAD, S_GROW };
 
 struct scan {
 	size_t end;      /* first byte after the record's terminator */
@@ -290,39 +291,76 @@ static void pend(struct scan *s, braid_rc code, size_t idx, const char *what)
 	}
 }
 
-/* Append input bytes [a,b) to the field being built at *o.  hi: some byte
- * has the high bit set (needs conversion or validation). */
-static void put(struct braid_csv *r, struct scan *s, size_t a, size_t b,
-		int hi, size_t *o)
+/* Eight bytes at a time (SWAR) on little-endian machines: a mask with the
+ * high bit set in each byte that ends an unquoted run — the delimiter, a
+ * quote, CR, LF, NUL or a byte >= 0x80.  The zero-byte test can flag bytes
+ * above a true match (borrows) but never below it, so the lowest set bit
+ * is exact, which is all the caller uses. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SWAR 1
+#define LO8 0x0101010101010101ULL
+#define HI8 0x8080808080808080ULL
+#define HASZERO(v) (((v) - LO8) & ~(v) & HI8)
+static inline uint64_t stop_mask(uint64_t x, uint64_t dl)
 {
-	const char *p = r->win;
-	char *out = r->out + *o;
-	if (!hi) {
-		memcpy(out, p + a, b - a);
-		*o += b - a;
-		return;
-	}
+	return (x & HI8) | HASZERO(x) | HASZERO(x ^ dl) | HASZERO(x ^ (LO8 * '"')) |
+	       HASZERO(x ^ (LO8 * '\n')) | HASZERO(x ^ (LO8 * '\r'));
+}
+#else
+#define SWAR 0
+#endif
+
+/* A field with a high-bit byte was copied verbatim to [fo, *o) from input
+ * starting at win[a]: convert it from Latin-1, or check that it is UTF-8.
+ * Kept out of line: most fields are ASCII. */
+static __attribute__((noinline)) void high_bytes(struct braid_csv *r, struct scan *s,
+						 size_t a, unsigned char *fo,
+						 unsigned char **o)
+{
+	size_t n = (size_t)(*o - fo);
 	if (r->latin1) {
-		char *q = out;
-		for (size_t i = a; i < b; i++) {
-			unsigned char c = (unsigned char)p[i];
+		/* Re-convert from the input: the output may expand. */
+		const unsigned char *p = (const unsigned char *)r->win + a;
+		unsigned char *q = fo;
+		for (size_t i = 0; i < n; i++) {
+			unsigned char c = p[i];
 			if (c < 0x80) {
-				*q++ = (char)c;
+				*q++ = c;
 			} else {
-				*q++ = (char)(0xC0 | (c >> 6));
-				*q++ = (char)(0x80 | (c & 0x3F));
+				*q++ = (unsigned char)(0xC0 | (c >> 6));
+				*q++ = (unsigned char)(0x80 | (c & 0x3F));
 			}
 		}
-		*o += (size_t)(q - out);
+		*o = q;
 		return;
 	}
-	size_t bad;
-	if (!utf8_check(p + a, b - a, &bad))
-		pend(s, BRAID_EUTF8, a + bad,
+	size_t bad_at;
+	if (!utf8_check((const char *)fo, n, &bad_at))
+		pend(s, BRAID_EUTF8, a + bad_at,
 		     "invalid UTF-8 sequence; expected UTF-8 text (declare the "
 		     "encoding latin1 for Latin-1 files)");
-	memcpy(out, p + a, b - a);
-	*o += b - a;
+}
+
+/* A quoted field with a high-bit byte, opening quote at win[a-1], already
+ * scanned whole: decode it again chunk by chunk between quotes, so that a
+ * UTF-8 error is reported at its input position despite doubled quotes. */
+static __attribute__((noinline)) void quoted_high_bytes(struct braid_csv *r,
+							struct scan *s, size_t a,
+							unsigned char **o)
+{
+	const char *p = r->win;
+	for (;;) {
+		const char *cq = memchr(p + a, '"', r->len - a);
+		size_t stop = cq ? (size_t)(cq - p) : r->len;
+		unsigned char *fo = *o;
+		memcpy(fo, p + a, stop - a);
+		*o = fo + (stop - a);
+		high_bytes(r, s, a, fo, o);
+		if (!cq || stop + 1 >= r->len || p[stop + 1] != '"')
+			return;
+		*(*o)++ = '"';
+		a = stop + 2;
+	}
 }
 
 static int bad(struct scan *s, braid_rc code, size_t idx, const char *what)
@@ -334,54 +372,56 @@ static int bad(struct scan *s, braid_rc code, size_t idx, const char *what)
 }
 
 /* Scan one record from win[pos] up to win[end] (at_eof: nothing follows
- * end).  Fields are written to r->out and r->fields, which the caller has
- * sized for the window. */
+ * end).  Fields are written to r->out, which the caller sized for the
+ * window, and r->fields; S_GROW asks the caller to enlarge r->fields.
+ * Everything the loop touches is in locals: the output is bytes, which may
+ * alias anything, so fields of r would be reloaded after every store. */
 static int scan(struct braid_csv *r, size_t end, int at_eof, struct scan *s)
 {
-	const unsigned char *p = (const unsigned char *)r->win;
-	const unsigned char *cls = r->cls, *sp = r->sp;
+	const unsigned char *const p = (const unsigned char *)r->win;
+	const unsigned char *const cls = r->cls, *const sp = r->sp;
 	const unsigned char delim = (unsigned char)r->delim;
-	size_t i = r->pos, o = 0, nf = 0;
+	const int trim = r->trim;
+	const size_t maxf = r->max_fields, fcap = r->fcap;
+	char **const fields = r->fields;
+	unsigned char *o = (unsigned char *)r->out;
+	size_t i = r->pos, nf = 0;
+#if SWAR
+	const uint64_t dl = 0x0101010101010101ULL * delim;
+#endif
 	memset(s, 0, sizeof *s);
 
 	for (;;) {
-		if (r->trim)
+		if (trim)
 			while (i < end && sp[p[i]])
 				i++;
-		if (nf < r->max_fields) {
-			if (nf == r->fcap) {
-				size_t nc = r->fcap ? r->fcap * 2 : 64;
-				char **nfp = braid_reallocarray(r->fields, nc, sizeof *nfp);
-				if (!nfp)
-					return bad(s, BRAID_ENOMEM, i, "out of memory");
-				r->fields = nfp;
-				r->fcap = nc;
-			}
-			r->fields[nf] = r->out + o;
-		} else if (nf == r->max_fields) {
+		if (nf < maxf) {
+			if (nf == fcap)
+				return S_GROW;
+			fields[nf] = (char *)o;
+		} else if (nf == maxf) {
 			pend(s, BRAID_ETOOBIG, i, "too many fields in the record");
 		}
 		nf++;
 
 		unsigned char c;
+		unsigned char *fo = o;
 		if (i < end && p[i] == '"') {
 			size_t q = i++;
 			s->quoted = 1;
+			unsigned hi = 0;
 			for (;;) {
 				const unsigned char *cq = memchr(p + i, '"', end - i);
 				size_t stop = cq ? (size_t)(cq - p) : end;
-				unsigned hi = 0;
-				for (size_t k = i; k < stop; k++) {
-					unsigned char ch = p[k];
+				for (; i < stop; i++) {
+					unsigned char ch = p[i];
 					hi |= ch;
 					if (ch == '\n')
 						s->nl++;
 					else if (!ch)
-						return bad(s, BRAID_EPARSE, k,
-							   "NUL byte; expected text");
+						return bad(s, BRAID_EPARSE, i, "NUL byte; expected text");
+					*o++ = ch;
 				}
-				put(r, s, i, stop, (hi & 0x80) != 0, &o);
-				i = stop;
 				if (!cq) {
 					if (!at_eof)
 						return S_MORE;
@@ -392,19 +432,23 @@ static int scan(struct braid_csv *r, size_t end, int at_eof, struct scan *s)
 				if (i == end && !at_eof)
 					return S_MORE; /* "" or closing quote? */
 				if (i < end && p[i] == '"') {
-					r->out[o++] = '"';
+					*o++ = '"';
 					i++;
 					continue;
 				}
 				break;
 			}
-			if (r->trim)
+			if (hi & 0x80) {
+				o = fo;
+				quoted_high_bytes(r, s, q + 1, &o);
+			}
+			if (trim)
 				while (i < end && sp[p[i]])
 					i++;
 			if (i == end) {
 				if (!at_eof)
 					return S_MORE;
-				r->out[o++] = 0;
+				*o++ = 0;
 				s->raw_end = s->end = i;
 				break;
 			}
@@ -417,8 +461,25 @@ static int scan(struct braid_csv *r, size_t end, int at_eof, struct scan *s)
 			size_t s0 = i;
 			int hi = 0;
 			for (;;) {
+#if SWAR
+				while (i + 8 <= end) {
+					uint64_t x;
+					memcpy(&x, p + i, 8);
+					uint64_t m = stop_mask(x, dl);
+					/* out has room: it is sized 3x the window */
+					memcpy(o, &x, 8);
+					if (m) {
+						size_t k = (size_t)__builtin_ctzll(m) >> 3;
+						o += k;
+						i += k;
+						break;
+					}
+					o += 8;
+					i += 8;
+				}
+#endif
 				while (i < end && !cls[p[i]])
-					i++;
+					*o++ = p[i++];
 				if (i == end)
 					break;
 				c = p[i];
@@ -431,23 +492,24 @@ static int scan(struct braid_csv *r, size_t end, int at_eof, struct scan *s)
 				if (!c)
 					return bad(s, BRAID_EPARSE, i, "NUL byte; expected text");
 				hi = 1;
+				*o++ = c;
 				i++;
 			}
 			if (i == end && !at_eof)
 				return S_MORE;
-			size_t e = i;
-			if (r->trim)
-				while (e > s0 && sp[p[e - 1]])
-					e--;
-			put(r, s, s0, e, hi, &o);
+			if (trim)
+				while (o > fo && sp[o[-1]])
+					o--;
+			if (hi)
+				high_bytes(r, s, s0, fo, &o);
 			if (i == end) {
-				r->out[o++] = 0;
+				*o++ = 0;
 				s->raw_end = s->end = i;
 				break;
 			}
 			c = p[i];
 		}
-		r->out[o++] = 0;
+		*o++ = 0;
 		if (c == delim) {
 			i++;
 			continue;
@@ -536,6 +598,17 @@ braid_rc braid_csv_next(struct braid_csv *r, char ***fields, size_t *nfields,
 		int at_eof = r->eof && end == r->len && end - r->pos < r->max_record + 2;
 		struct scan s;
 		int st = scan(r, end, at_eof, &s);
+		if (st == S_GROW) {
+			size_t nc = r->fcap ? r->fcap * 2 : 64;
+			if (nc > r->max_fields)
+				nc = r->max_fields;
+			char **nfp = braid_reallocarray(r->fields, nc, sizeof *nfp);
+			if (!nfp)
+				return braid_err_set(err, BRAID_ENOMEM, "out of memory");
+			r->fields = nfp;
+			r->fcap = nc;
+			continue;
+		}
 		if (st == S_MORE) {
 			if (end - r->pos >= r->max_record + 2)
 				return too_big(r, err);
@@ -579,11 +652,11 @@ braid_rc braid_csv_parse_buffer(const char *data, size_t len,
 	r->win = data ? data : "";
 	r->len = data ? len : 0;
 	r->eof = 1;
+	struct braid_err e; /* set in full on each error: cleared once */
+	braid_err_clear(&e);
 	for (;;) {
-		struct braid_err e;
 		char **f;
 		size_t n;
-		braid_err_clear(&e);
 		braid_rc rc = braid_csv_next(r, &f, &n, &e);
 		if (rc == BRAID_ENOTFOUND)
 			break;
