@@ -1140,7 +1140,9 @@ static void w_school(struct world *w, const struct household *h, const struct pe
 	int y0, y1, mm, dd;
 	braid__civil_from_days(w->w0, &y0, &mm, &dd);
 	braid__civil_from_days(w->A, &y1, &mm, &dd);
-	struct { int32_t s, e; int grade, year; } yr[32];
+	/* One row per enrolment spell: consecutive school years at the same
+	 * school (same level, same catchment) are one spell. */
+	struct { int32_t s, e; int grade, year, code; } yr[32];
 	int n = 0;
 	for (int y = y0; y <= y1 && n < 32; y++) {
 		int32_t s = braid__days_from_civil(y, 9, 1) + (int32_t)((p->id + (uint32_t)y) % 7);
@@ -1152,7 +1154,14 @@ static void w_school(struct world *w, const struct household *h, const struct pe
 			e = p->death;
 		if (e > w->A)
 			e = NONE;
-		yr[n].s = s, yr[n].e = e, yr[n].grade = age - 5, yr[n].year = y;
+		int grade = age - 5, level = grade <= 5 ? 1 : grade <= 8 ? 2 : 3;
+		int code = 1000 + (w->ref.streets[addr_at(h, s)->street].tract / 3) * 3 + level;
+		if (n && yr[n - 1].code == code && yr[n - 1].year + 1 == y && yr[n - 1].e != NONE) {
+			yr[n - 1].e = e;
+			yr[n - 1].year = y;
+			continue;
+		}
+		yr[n].s = s, yr[n].e = e, yr[n].grade = grade, yr[n].year = y, yr[n].code = code;
 		n++;
 	}
 	if (!n)
@@ -1180,10 +1189,11 @@ static void w_school(struct world *w, const struct household *h, const struct pe
 		put(f, ad->unit, ',');
 		put(f, fzip(w, ad), ',');
 		char sy[16];
-		snprintf(sy, sizeof sy, "%d-%d", yr[i].year, yr[i].year + 1);
+		int y_in, m_in, d_in;
+		braid__civil_from_days(yr[i].s, &y_in, &m_in, &d_in);
+		snprintf(sy, sizeof sy, "%d-%d", y_in, y_in + 1);
 		put(f, sy, ',');
-		int level = yr[i].grade <= 5 ? 1 : yr[i].grade <= 8 ? 2 : 3;
-		putl(f, 1000 + (long)(w->ref.streets[ad->street].tract / 3) * 3 + level, ',');
+		putl(f, yr[i].code, ',');
 		char gr[4];
 		snprintf(gr, sizeof gr, "%s%d", "", yr[i].grade);
 		put(f, yr[i].grade ? gr : "K", ',');
