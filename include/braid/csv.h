@@ -47,12 +47,13 @@ void braid_csv_free(struct braid_csv *r);
  * NUL-terminated strings (borrowed).  Returns BRAID_OK, or BRAID_ENOTFOUND
  * at end of input, or an error (err has file/line/column); after an error
  * the next call continues with the following line.
- * Empty lines are skipped. */
+ * Empty lines (and, when trimming, lines of only spaces) are skipped. */
 braid_rc braid_csv_next(struct braid_csv *r, char ***fields, size_t *nfields,
 			struct braid_err *err);
 
 /* Physical line (1-based) on which the last returned record started, and
- * the raw bytes of that record as read (for the reject log; borrowed). */
+ * the raw bytes of that record as read, without its line end and cut at
+ * max_record (for the reject log; borrowed until the next call). */
 long braid_csv_record_line(const struct braid_csv *r);
 const char *braid_csv_record_raw(const struct braid_csv *r, size_t *len);
 /* Bytes consumed so far (for progress). */
