@@ -283,7 +283,9 @@ enum braid_deid_rule {
 	BRAID_DEID_DATE_YEAR,      /* YYYY-MM-DD -> YYYY */
 	BRAID_DEID_AGE_90,         /* ages 90 and over -> "90+" */
 	BRAID_DEID_ZIP3,           /* 5-digit ZIP -> 3 digits or "000" */
-	BRAID_DEID_TRACT_DISTRICT  /* tract -> planning district */
+	BRAID_DEID_TRACT_DISTRICT, /* tract -> planning district */
+	BRAID_DEID_BIRTH_YEAR      /* a birth date -> YYYY, and "<=YYYY" for
+				      everyone 90 or older in reference_year */
 };
 struct braid_deid_column {
 	const char *name;
@@ -301,6 +303,8 @@ struct braid_deid_opts {
 	const long *zip3_pop;
 	size_t nzip3;
 	long zip3_min_pop;       /* 0 = 20000 (kept only when greater) */
+	int reference_year;      /* BIRTH_YEAR: year ages are taken in
+				    (0 = the current UTC year) */
 	/* Tract -> planning district mapping. */
 	const char *const *tracts;
 	const char *const *districts;

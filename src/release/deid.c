@@ -15,8 +15,10 @@
  */
 #include "release_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void braid_extract_release(struct braid_extract *x)
 {
@@ -46,6 +48,15 @@ static int digits(const char *s, size_t n)
 	return 1;
 }
 
+static int ref_year(const struct braid_deid_opts *o)
+{
+	if (o->reference_year)
+		return o->reference_year;
+	time_t now = time(NULL);
+	struct tm tm;
+	return gmtime_r(&now, &tm) ? tm.tm_year + 1900 : 1970;
+}
+
 /* The generalised form of v under rule (arena or a literal). */
 static const char *generalise(struct braid_arena *a, const char *v,
 			      enum braid_deid_rule rule,
@@ -59,6 +70,19 @@ static const char *generalise(struct braid_arena *a, const char *v,
 		if (strlen(v) >= 4 && digits(v, 4) && (v[4] == 0 || v[4] == '-'))
 			return braid_arena_strndup(a, v, 4);
 		return "*";
+	case BRAID_DEID_BIRTH_YEAR: {
+		/* Safe Harbor: years "indicative of" an age over 89 are
+		 * aggregated too, or 90+ ages would be undone by the year. */
+		if (!(strlen(v) >= 4 && digits(v, 4) && (v[4] == 0 || v[4] == '-')))
+			return "*";
+		long y = (v[0] - '0') * 1000 + (v[1] - '0') * 100 + (v[2] - '0') * 10 + (v[3] - '0');
+		long cut = (long)ref_year(o) - 90;
+		if (y > cut)
+			return braid_arena_strndup(a, v, 4);
+		char buf[16];
+		snprintf(buf, sizeof buf, "<=%ld", cut);
+		return braid_arena_strdup(a, buf);
+	}
 	case BRAID_DEID_AGE_90: {
 		long age;
 		if (braid_parse_long(v, &age) || age < 0 || age > 150)

@@ -67,7 +67,8 @@ static json_t *methods(const struct braid_manifest *m)
 			json_object_set_new(x, "l", json_integer((json_int_t)m->deid->l));
 			json_t *cols = json_array();
 			static const char *rule[] = {"keep", "drop", "date_to_year", "age_90_plus",
-						     "zip3_over_population", "tract_to_district"};
+						     "zip3_over_population", "tract_to_district",
+						     "birth_year_90_plus"};
 			for (size_t i = 0; i < m->deid->ncols; i++) {
 				const struct braid_deid_column *c = &m->deid->cols[i];
 				json_array_append_new(cols, json_pack("{s:s,s:s,s:b,s:b}", "name", c->name,

@@ -10,7 +10,7 @@ enum { NAME, SSN, DOB, AGE, ZIP, TRACT, SEX, DIAG, NCOL };
 static const struct braid_deid_column COLS[NCOL] = {
 	{"name", BRAID_DEID_DROP, 0, 0},
 	{"ssn", BRAID_DEID_DROP, 0, 0},
-	{"dob", BRAID_DEID_DATE_YEAR, 1, 0},
+	{"dob", BRAID_DEID_BIRTH_YEAR, 1, 0},
 	{"age", BRAID_DEID_AGE_90, 1, 0},
 	{"zip", BRAID_DEID_ZIP3, 1, 0},
 	{"tract", BRAID_DEID_TRACT_DISTRICT, 1, 0},
@@ -28,6 +28,7 @@ static struct braid_deid_opts opts(size_t k, size_t l)
 		.cols = COLS, .ncols = NCOL, .k = k, .l = l,
 		.zip3 = ZIP3, .zip3_pop = POP, .nzip3 = 3,
 		.tracts = TRACTS, .districts = DISTS, .ntracts = 4,
+		.reference_year = 2026,
 	};
 	return o;
 }
@@ -52,10 +53,12 @@ TEST(release_deid_generalises_like_safe_harbor)
 	ASSERT_EQ(braid_deid_extract(rows, 4, &o, &x, &rep, &err), BRAID_OK);
 	ASSERT_EQ(x.ncols, 6);
 	ASSERT_STR_EQ(x.names[0], "dob");
-	ASSERT_STR_EQ(cell(&x, 0, 0), "1931");
+	/* born 1931: 90 or older in 2026, so the year is aggregated too */
+	ASSERT_STR_EQ(cell(&x, 0, 0), "<=1936");
 	ASSERT_STR_EQ(cell(&x, 0, 1), "90+");
 	ASSERT_STR_EQ(cell(&x, 0, 2), "191");
 	ASSERT_STR_EQ(cell(&x, 0, 3), "D1");
+	ASSERT_STR_EQ(cell(&x, 1, 0), "1980");
 	ASSERT_STR_EQ(cell(&x, 1, 1), "45");
 	/* 190 has exactly 20,000 people: not more, so 000 */
 	ASSERT_STR_EQ(cell(&x, 1, 2), "000");
@@ -172,4 +175,33 @@ TEST(release_deid_enforces_l_diversity)
 	braid_extract_release(&x);
 	free(rows);
 	free(buf);
+}
+
+TEST(release_deid_dates_to_year_and_k_one_keeps_every_row)
+{
+	static const struct braid_deid_column c[] = {{"event_date", BRAID_DEID_DATE_YEAR, 1, 0}};
+	const char *rows[] = {"2024-05-06", "2024", "May 2024", NULL};
+	struct braid_deid_opts o = {.cols = c, .ncols = 1, .k = 1};
+	struct braid_extract x;
+	struct braid_risk_report rep;
+	struct braid_err err;
+	ASSERT_EQ(braid_deid_extract(rows, 4, &o, &x, &rep, &err), BRAID_OK);
+	ASSERT_EQ(x.nrows, 4);
+	ASSERT_STR_EQ(cell(&x, 0, 0), "2024");
+	ASSERT_STR_EQ(cell(&x, 1, 0), "2024");
+	ASSERT_STR_EQ(cell(&x, 2, 0), "*");
+	ASSERT_STR_EQ(cell(&x, 3, 0), "");
+	ASSERT_EQ(rep.classes, 3);
+	ASSERT_EQ(rep.min_class, 1);
+	braid_extract_release(&x);
+	/* k = 2: the lone "*" and "" rows cannot hide: starring gives one
+	 * class of two */
+	o.k = 2;
+	ASSERT_EQ(braid_deid_extract(rows, 4, &o, &x, &rep, &err), BRAID_OK);
+	ASSERT_EQ(rep.min_class, 2);
+	ASSERT_EQ(x.nrows, 4);
+	braid_extract_release(&x);
+	o.k = 0;
+	ASSERT_EQ(braid_deid_extract(rows, 4, &o, &x, &rep, &err), BRAID_EINVAL);
+	braid_extract_release(&x);
 }
