@@ -184,6 +184,32 @@ TEST(csv_latin1_is_converted_to_utf8)
 	ASSERT_STR_EQ(parse_opts(in, strlen(in), &o), "[Jos\xC3\xA9|Mu\xC3\xB1oz]");
 }
 
+TEST(csv_latin1_quoted_field_with_doubled_quotes)
+{
+	struct braid_csv_opts o = {.encoding = BRAID_CSV_LATIN1};
+	const char *in = "\"Jos\xE9 \"\"X\"\" \xF1\",\xFF\n";
+	ASSERT_STR_EQ(parse_opts(in, strlen(in), &o),
+		      "[Jos\xC3\xA9 \"X\" \xC3\xB1|\xC3\xBF]");
+}
+
+TEST(csv_latin1_bytes_in_utf8_mode_are_rejected_not_kept)
+{
+	ASSERT_STR_EQ(parse("Jos\xE9,ok\n"), "!11@1:4");
+}
+
+TEST(csv_invalid_utf8_after_doubled_quotes_points_at_the_byte)
+{
+	ASSERT_STR_EQ(parse("x,\"a\"\"\xC3\xA9\"\"\xFF\"\n"), "!11@1:11");
+}
+
+TEST(csv_long_fields_with_accents_cross_word_boundaries)
+{
+	/* The scan looks at eight bytes at a time; stops must be exact. */
+	ASSERT_STR_EQ(parse("abcdefghijk\xC3\xA9lmnopqrstuvw,1234567,12345678,\"q\"\n"
+			    "abcdefg\r\nabcdefgh\n"),
+		      "[abcdefghijk\xC3\xA9lmnopqrstuvw|1234567|12345678|q][abcdefg][abcdefgh]");
+}
+
 TEST(csv_valid_utf8_is_kept)
 {
 	ASSERT_STR_EQ(parse("Jos\xC3\xA9,\xE6\x9D\xB1,\xF0\x9F\x98\x80\n"),
