@@ -22,9 +22,9 @@ static const char *const cmp_names[BRAID_LC__COUNT] = {
 	"address", "zip", "city", "phone", "email", "other_id",
 };
 static const char *const lv_first[] = {"null", "exact", "nickname", "jw>=0.92",
-	"jw>=0.88", "swapped", "phonetic", "initial", "else"};
+	"jw>=0.88", "swapped", "phonetic", "initial", "similar common names", "else"};
 static const char *const lv_last[] = {"null", "exact", "part", "jw>=0.92",
-	"jw>=0.88", "swapped", "phonetic", "else"};
+	"jw>=0.88", "swapped", "phonetic", "similar common names", "else"};
 static const char *const lv_middle[] = {"null", "exact", "initial", "else"};
 static const char *const lv_dob[] = {"null", "exact", "day/month transposed",
 	"one digit off", "two of three parts", "year only", "within 2 years", "else"};
@@ -43,7 +43,7 @@ static const struct {
 	const char *const *names;
 	int n;
 } levels[BRAID_LC__COUNT] = {
-	{lv_first, 9}, {lv_last, 8}, {lv_middle, 4}, {lv_dob, 8}, {lv_eq, 3},
+	{lv_first, 10}, {lv_last, 9}, {lv_middle, 4}, {lv_dob, 8}, {lv_eq, 3},
 	{lv_ssn, 5}, {lv_addr, 5}, {lv_zip, 4}, {lv_city, 5}, {lv_phone, 5},
 	{lv_email, 4}, {lv_eq, 3},
 };
@@ -317,6 +317,18 @@ static inline double jw_ids(const struct braid__strtab *st, uint32_t x, uint32_t
 				  st->len[y]);
 }
 
+/* Both names are common and of comparable frequency (each at least 3
+ * records, the rarer at least a tenth of the other): a typo makes a rare
+ * string, a different name does not. */
+static inline int both_common(const uint32_t *cnt, uint32_t a, uint32_t b)
+{
+	if (!cnt)
+		return 0;
+	uint32_t x = cnt[a], y = cnt[b];
+	uint32_t lo = x < y ? x : y, hi = x < y ? y : x;
+	return lo >= 3 && (uint64_t)lo * 10 >= hi;
+}
+
 static inline int phon_eq(uint32_t a1, uint32_t a2, uint32_t b1, uint32_t b2)
 {
 	return (a1 && (a1 == b1 || a1 == b2)) || (a2 && (a2 == b1 || a2 == b2));
@@ -336,14 +348,13 @@ int braid__cmp_first(const struct braid__cmpctx *x, const struct braid__lrec *a,
 				    braid__str(x->st, b->first)))
 		return FN_NICK;
 	double s = jw_ids(x->st, a->first, b->first);
-	if (s >= 0.92)
-		return FN_JW92;
 	if (s >= 0.88)
-		return FN_JW88;
+		return both_common(x->cnt_first, a->first, b->first) ? FN_DIFF
+		       : s >= 0.92 ? FN_JW92 : FN_JW88;
 	if (a->last && a->first == b->last && a->last == b->first)
 		return FN_SWAP;
 	if (phon_eq(a->first_ph, a->first_ph2, b->first_ph, b->first_ph2))
-		return FN_PHON;
+		return both_common(x->cnt_first, a->first, b->first) ? FN_DIFF : FN_PHON;
 	uint8_t la = x->st->len[a->first], lb = x->st->len[b->first];
 	if ((la == 1 || lb == 1) &&
 	    braid__str(x->st, a->first)[0] == braid__str(x->st, b->first)[0])
@@ -386,14 +397,13 @@ int braid__cmp_last(const struct braid__cmpctx *x, const struct braid__lrec *a,
 	if (is_part(sa, la, sb, lb))
 		return LN_PART;
 	double s = braid_jaro_winkler(sa, la, sb, lb);
-	if (s >= 0.92)
-		return LN_JW92;
 	if (s >= 0.88)
-		return LN_JW88;
+		return both_common(x->cnt_last, a->last, b->last) ? LN_DIFF
+		       : s >= 0.92 ? LN_JW92 : LN_JW88;
 	if (a->first && a->first == b->last && a->last == b->first)
 		return LN_SWAP;
 	if (phon_eq(a->last_ph, a->last_ph2, b->last_ph, b->last_ph2))
-		return LN_PHON;
+		return both_common(x->cnt_last, a->last, b->last) ? LN_DIFF : LN_PHON;
 	return LN_ELSE;
 }
 

@@ -58,8 +58,8 @@ static inline int braid__cvec_level(braid__cvec v, int c)
 
 /* Level numbers (0 = null, 1 = best, last = else). */
 enum { LV_NULL = 0 };
-enum { FN_EXACT = 1, FN_NICK, FN_JW92, FN_JW88, FN_SWAP, FN_PHON, FN_INIT, FN_ELSE };
-enum { LN_EXACT = 1, LN_PART, LN_JW92, LN_JW88, LN_SWAP, LN_PHON, LN_ELSE };
+enum { FN_EXACT = 1, FN_NICK, FN_JW92, FN_JW88, FN_SWAP, FN_PHON, FN_INIT, FN_DIFF, FN_ELSE };
+enum { LN_EXACT = 1, LN_PART, LN_JW92, LN_JW88, LN_SWAP, LN_PHON, LN_DIFF, LN_ELSE };
 enum { MN_EXACT = 1, MN_INIT, MN_ELSE };
 enum { DB_EXACT = 1, DB_SWAP, DB_ONE, DB_TWO, DB_YEAR, DB_NEAR, DB_ELSE };
 enum { SX_EXACT = 1, SX_ELSE };
@@ -79,6 +79,10 @@ struct braid__cmpctx {
 	 * do not tie every user of the engine to the nickname table */
 	int (*related)(const struct braid_nicknames *, const char *, const char *);
 	uint32_t active;                  /* bit c: comparison c is used */
+	/* how many records carry each first / last name (by interned id):
+	 * two similar names that are both common are two names (ANDREA /
+	 * ANDREAS, MEYER / MAYER), not one name and its typo */
+	const uint32_t *cnt_first, *cnt_last;
 };
 
 /* Compare records a and b: the packed vector (inactive comparisons 0). */

@@ -288,6 +288,8 @@ struct braid_linker *braid_linker_new(const struct braid_identity *recs, size_t 
 	}
 	l->cx.r = l->r;
 	l->cx.st = &l->st;
+	l->cx.cnt_first = l->tf_first;
+	l->cx.cnt_last = l->tf_last;
 	return l;
 }
 

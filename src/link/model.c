@@ -163,8 +163,17 @@ void braid__model_weights(struct braid__model *md)
 	for (int c = 0; c < BRAID_LC__COUNT; c++) {
 		int nl = braid_link_cmp_nlevels((enum braid_link_cmp)c);
 		md->w[c][0] = 0;
-		for (int k = 1; k < nl; k++)
+		for (int k = 1; k < nl; k++) {
 			md->w[c][k] = log2(md->m[c][k] / md->u[c][k]);
+			/* no partial agreement outweighs exact agreement (a
+			 * level hardly ever seen among random pairs would
+			 * otherwise weigh absurdly much on a few pseudo-counts).
+			 * m is lowered to match, so weight = log2(m/u) holds. */
+			if (k > 1 && k < nl - 1 && md->w[c][k] > md->w[c][1]) {
+				md->w[c][k] = md->w[c][1];
+				md->m[c][k] = md->u[c][k] * exp2(md->w[c][k]);
+			}
+		}
 	}
 	md->prior = log2(md->lambda / (1 - md->lambda));
 }
