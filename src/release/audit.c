@@ -443,8 +443,7 @@ braid_rc braid_release_audit(const struct braid_cellset *cs,
 			seen_lo[j] = v < s.ncur ? (double)cs->cells[v].value : INFINITY;
 			seen_hi[j] = v < s.ncur ? (double)cs->cells[v].value : -INFINITY;
 		}
-		if (!(flags & BRAID_AUDIT_EXACT))
-			batch_points(lp, &s, members + cstart[r], nmem, a.col,
+		batch_points(lp, &s, members + cstart[r], nmem, a.col,
 				     seen_lo, seen_hi, &out->n_lp);
 		for (size_t m = cstart[r]; m < cstart[r + 1]; m++) {
 			size_t v = members[m];
@@ -463,6 +462,11 @@ braid_rc braid_release_audit(const struct braid_cellset *cs,
 			seen_update(lp, nmem, seen_lo, seen_hi);
 			if (ok && !(flags & BRAID_AUDIT_EXACT) && c->hi - seen_lo[j] >= need) {
 				c->lo = seen_lo[j];
+			} else if (ok && seen_lo[j] <= 1e-9) {
+				/* a feasible point at 0 is the minimum: cells are
+				 * non-negative */
+				c->lo = 0;
+				c->exact = 1;
 			} else {
 				c->lo = solve(lp, GLP_MIN, j, (int)nmem, &out->n_lp, &ok);
 				seen_update(lp, nmem, seen_lo, seen_hi);
