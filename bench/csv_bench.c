@@ -5,7 +5,10 @@
  * alone (no validation, no store).  Prints rows/s and MB/s, best of R runs,
  * for the streaming FILE reader and for braid_csv_parse_buffer().
  *
- *   csv_bench [-n ROWS] [-r RUNS] [-f FILE]   (FILE is generated if absent)
+ *   csv_bench [-n ROWS] [-r RUNS] [-f FILE] [-s]
+ *
+ * FILE is generated if absent; -s runs the streaming reader only (to see
+ * its peak memory with /usr/bin/time -v).
  *
  * Not part of the library: built by bench/csv.sh against build/libbraid.a.
  */
@@ -89,14 +92,16 @@ int main(int argc, char **argv)
 	long rows = 1000000;
 	int runs = 3;
 	const char *path = "/tmp/braid-csv-bench.csv";
-	int opt;
-	while ((opt = getopt(argc, argv, "n:r:f:")) != -1) {
+	int opt, stream_only = 0;
+	while ((opt = getopt(argc, argv, "n:r:f:s")) != -1) {
 		if (opt == 'n')
 			rows = strtol(optarg, NULL, 10);
 		else if (opt == 'r')
 			runs = (int)strtol(optarg, NULL, 10);
 		else if (opt == 'f')
 			path = optarg;
+		else if (opt == 's')
+			stream_only = 1;
 		else
 			return 2;
 	}
@@ -146,6 +151,10 @@ int main(int argc, char **argv)
 	       nrec, nfields, size / 1e6, runs, best, nrec / best, size / 1e6 / best,
 	       bestc, nrec / bestc, size / 1e6 / bestc);
 
+	if (stream_only) {
+		fclose(f);
+		return 0;
+	}
 	/* In-memory parse (the whole file loaded first; load time excluded). */
 	char *buf = malloc((size_t)size);
 	rewind(f);
