@@ -158,23 +158,23 @@ int braid__err_strip_marks(char *s, size_t cap)
 
 int braid__err_hyphen(char *s, size_t cap, struct rng *r)
 {
-	(void)cap;
+	(void)cap; /* never grows s */
 	char *h = strchr(s, '-');
 	char *sp = strchr(s, ' ');
 	char *at = h ? h : sp;
 	if (!at)
 		return 0;
-	int op = (int)braid__rng_range(r, 0, 2);
+	/* Only the separator changes: the letters stay, so a linker that
+	 * ignores punctuation sees the same name (dropping a part is a
+	 * different error, not made here). */
+	int op = (int)braid__rng_range(r, 0, 1);
 	size_t len = strlen(s);
-	if (op == 0 && h) {
+	if (op == 0 && h)
 		*h = ' '; /* split: Smith Jones */
-	} else if (op == 0) {
+	else if (op == 0)
 		*sp = '-'; /* Garcia-Lopez */
-	} else if (op == 1) {
+	else
 		memmove(at, at + 1, len - (size_t)(at - s)); /* joined: SmithJones */
-	} else {
-		*at = 0; /* only the first part kept */
-	}
 	return 1;
 }
 

@@ -85,7 +85,7 @@ const char *braid__nick_of(const struct ref *ref, const char *name, struct rng *
 int braid__err_typo(char *s, size_t cap, struct rng *r);     /* keyboard / OCR */
 int braid__err_phonetic(char *s, size_t cap, struct rng *r);
 int braid__err_strip_marks(char *s, size_t cap);              /* José -> Jose, O'Brien -> OBrien */
-int braid__err_hyphen(char *s, size_t cap, struct rng *r);   /* split or join */
+int braid__err_hyphen(char *s, size_t cap, struct rng *r);   /* split or join; 1 = changed */
 void braid__str_upper_utf8(char *s, size_t cap);              /* "josé" -> "JOSÉ" */
 void braid__extra_spaces(char *s, size_t cap, struct rng *r);
 
