@@ -390,3 +390,86 @@ TEST(release_csv_leaves_suppressed_values_empty)
 	braid_buf_release(&b);
 	braid_cellset_free(cs);
 }
+
+TEST(release_audit_catches_attack_across_tables_of_one_release)
+{
+	struct braid_err err;
+	static const char *sex[] = {"f", "m"};
+	static const char *age[] = {"y", "o"};
+	int64_t s[] = {3, 30, 25, 22, 40, 41};
+	int64_t a[] = {20, 13, 30, 17, 50, 31};
+	for (int linked = 0; linked <= 1; linked++) {
+		struct braid_cellset *cs = braid_cellset_new();
+		ASSERT_EQ(braid_cellset_add_table2(cs, "sex", 3, R3, 2, sex, s, &err), BRAID_OK);
+		ASSERT_EQ(braid_cellset_add_table2(cs, "age", 3, R3, 2, age, a, &err), BRAID_OK);
+		for (size_t r = 0; linked && r <= 3; r++) {
+			char x[32], y[32];
+			snprintf(x, sizeof x, "sex|%s|*", r < 3 ? R3[r] : "*");
+			snprintf(y, sizeof y, "age|%s|*", r < 3 ? R3[r] : "*");
+			size_t p = braid_cellset_find(cs, y);
+			ASSERT_EQ(braid_cellset_constrain(cs, braid_cellset_find(cs, x), &p, 1, &err),
+				  BRAID_OK);
+		}
+		ASSERT_EQ(braid_cellset_check(cs, 0, &err), BRAID_OK);
+		/* inside the sex table, hiding t1's and t2's totals with their
+		 * f cells leaves t1|f anywhere in [0, 28] ... */
+		set_status(cs, "sex|t1|f", BRAID_CELL_PRIMARY);
+		set_status(cs, "sex|t1|*", BRAID_CELL_COMPLEMENT);
+		set_status(cs, "sex|t2|f", BRAID_CELL_COMPLEMENT);
+		set_status(cs, "sex|t2|*", BRAID_CELL_COMPLEMENT);
+		/* ... but the age table shows t1's total: 33 - 30 = 3 */
+		braid_rc rc = braid_release_verify(cs, NULL, 11, &err);
+		if (!linked) {
+			ASSERT_EQ(rc, BRAID_OK);
+		} else {
+			ASSERT_EQ(rc, BRAID_EDENIED);
+			ASSERT(strstr(err.msg, "sex|t1|f"));
+			struct braid_protect_opts o = {.min_cell = 11};
+			ASSERT_EQ(braid_release_protect(cs, &o, NULL, NULL, &err), BRAID_OK);
+			assert_protected(cs, NULL, 11);
+		}
+		braid_cellset_free(cs);
+	}
+}
+
+TEST(release_cell_primary_earlier_stays_suppressed)
+{
+	struct braid_err err;
+	int64_t v[] = {3, 20, 30, 14, 25, 40, 11, 17, 19};
+	struct braid_cellset *r1 = braid_cellset_new();
+	ASSERT_EQ(braid_cellset_add_table2(r1, "T", 3, R3, 3, C3, v, &err), BRAID_OK);
+	struct braid_protect_opts o1 = {.min_cell = 11};
+	ASSERT_EQ(braid_release_protect(r1, &o1, NULL, NULL, &err), BRAID_OK);
+	struct braid_ledger *l = braid_ledger_new();
+	ASSERT_EQ(braid_ledger_record(l, r1, &err), BRAID_OK);
+	/* a later agreement with min_cell 2 would show 3, but not here */
+	struct braid_cellset *r2 = braid_cellset_new();
+	ASSERT_EQ(braid_cellset_add_table2(r2, "T", 3, R3, 3, C3, v, &err), BRAID_OK);
+	struct braid_protect_opts o2 = {.min_cell = 2, .protection = 11};
+	ASSERT_EQ(braid_release_protect(r2, &o2, l, NULL, &err), BRAID_OK);
+	const struct braid_cell *c = braid_cellset_cell(r2, braid_cellset_find(r2, "T|t1|a"));
+	ASSERT_EQ(c->status, BRAID_CELL_PRIMARY);
+	ASSERT(c->flags & BRAID_CELLF_LEDGER);
+	assert_protected(r2, l, 11);
+	braid_ledger_free(l);
+	braid_cellset_free(r1);
+	braid_cellset_free(r2);
+}
+
+TEST(release_ledger_json_errors_name_the_place)
+{
+	struct braid_err err;
+	struct braid_ledger *l = NULL;
+	ASSERT_EQ(braid_ledger_from_json("{\"cells\": [", &l, &err), BRAID_EPARSE);
+	ASSERT(err.line >= 1);
+	ASSERT(l == NULL);
+	ASSERT_EQ(braid_ledger_from_json("{\"cells\": [{\"id\": \"a\", \"status\": \"shown\"}],"
+					 " \"constraints\": []}", &l, &err), BRAID_EPARSE);
+	ASSERT(strstr(err.msg, "cells[0]"));
+	ASSERT_EQ(braid_ledger_from_json("{\"cells\": [{\"id\": \"a\", \"status\": \"primary\"}],"
+					 " \"constraints\": [[\"a\", \"b\"]]}", &l, &err), BRAID_EPARSE);
+	ASSERT(strstr(err.msg, "constraints[0][1]"));
+	ASSERT_EQ(braid_ledger_from_json("{\"cells\": [], \"constraints\": []}", &l, &err), BRAID_OK);
+	ASSERT_EQ(braid_ledger_ncells(l), 0);
+	braid_ledger_free(l);
+}
