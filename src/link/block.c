@@ -78,10 +78,7 @@ uint64_t braid__rule_key(int rule, const struct braid__lrec *r)
 	case R_DOB:
 		return r->y && r->m ? key2(rule, (uint64_t)r->y * 10000 + r->m * 100u + r->d, 0) : 0;
 	case R_LASTPH_FI:
-		/* the initial is the first name's first letter via its id's
-		 * string; the phonetic id is enough to separate blocks, so the
-		 * first name's phonetic code stands in for its initial */
-		return r->last_ph && r->first_ph ? key2(rule, r->last_ph, r->first_ph) : 0;
+		return r->last_ph && r->fi ? key2(rule, r->last_ph, (uint8_t)r->fi) : 0;
 	case R_FIRST_BY:
 		return r->first && r->y ? key2(rule, r->first_nick ? r->first_nick : r->first,
 					       (uint64_t)r->y) : 0;

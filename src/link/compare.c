@@ -572,7 +572,12 @@ braid__cvec braid__compare(const struct braid__cmpctx *x, uint32_t ia, uint32_t 
 	PUT(BRAID_LC_SSN, cmp_ssn(x, a, b));
 	PUT(BRAID_LC_ADDRESS, cmp_addr(x, a, b));
 	PUT(BRAID_LC_ZIP, cmp_zip(x, a, b));
-	PUT(BRAID_LC_CITY, cmp_city(x, a, b));
+	/* a shared ZIP already says "same town": counting the city as well
+	 * would count one piece of evidence twice, so the city speaks only
+	 * when the ZIPs do not agree */
+	if (braid__cvec_level(v, BRAID_LC_ZIP) != ZP_EXACT) {
+		PUT(BRAID_LC_CITY, cmp_city(x, a, b));
+	}
 	PUT(BRAID_LC_PHONE, cmp_phone(x, a, b));
 	PUT(BRAID_LC_EMAIL, cmp_email(a, b));
 	PUT(BRAID_LC_OTHER_ID, cmp_eq(a->other, b->other));

@@ -169,6 +169,7 @@ static braid_rc prepare(struct braid_linker *l, struct braid_err *err)
 		if (sx && (sx[0] == 'M' || sx[0] == 'F'))
 			r->sex = sx[0];
 		if (r->first) {
+			r->fi = braid__str(&l->st, r->first)[0];
 			if ((rc = name_codes(l, &nc, r->first, 1)))
 				break;
 			r->first_ph = nc.ph1[r->first];
