@@ -21,9 +21,16 @@ if [ -n "${DEMO_PEOPLE:-}" ]; then
 fi
 
 rm -rf "$WS"
-step "braid init $WS"
-"$BRAID" init "$WS"
+export BRAID_KEY_FILE="$WS.key"
+rm -f "$BRAID_KEY_FILE"
+step "braid init $WS  (the creator becomes its admin; keys are shown once)"
+out=$(BRAID_USER=admin "$BRAID" init "$WS")
+printf '%s\n' "$out" | grep -v '^BRAID_KEY=' || true
 export BRAID_DIR="$WS"
+ADMIN_KEY=$(printf '%s\n' "$out" | sed -n 's/^BRAID_KEY=//p')
+export BRAID_USER=admin BRAID_KEY="$ADMIN_KEY"
+LINKER_KEY=$("$BRAID" user add linker --role linker --org ids 2>/dev/null)
+echo "users: admin, linker (IDS staff who may read the vault)"
 
 step "registering the city's sources"
 for spec in "$CITY"/specs/*.yaml; do
@@ -31,15 +38,22 @@ for spec in "$CITY"/specs/*.yaml; do
 done
 "$BRAID" sources
 
-step "loading every source"
+step "loading every source (identifiers go to the encrypted vault)"
 for spec in "$CITY"/specs/*.yaml; do
 	name=$(basename "$spec" .yaml)
-	for f in "$CITY/sources/$name".csv; do
-		[ -f "$f" ] && "$BRAID" ingest "$name" "$f"
-	done
+	f="$CITY/sources/$name.csv"
+	[ -f "$f" ] && "$BRAID" ingest "$name" "$f"
 done
 
-step "quality reports"
-for spec in "$CITY"/specs/*.yaml; do
-	"$BRAID" quality "$(basename "$spec" .yaml)"
-done
+step "quality report of one source (braid quality NAME for any other)"
+"$BRAID" quality jail
+
+step "linking every record into the person index (as the linker)"
+export BRAID_USER=linker BRAID_KEY="$LINKER_KEY"
+"$BRAID" link
+
+step "accuracy of the person index against the city's ground truth"
+"$BRAID" eval --truth "$CITY/truth/persons.csv"
+
+step "the audit log (hash-chained; verified)"
+BRAID_USER=admin BRAID_KEY="$ADMIN_KEY" "$BRAID" audit verify
