@@ -194,6 +194,10 @@ static void seen_update(glp_prob *lp, size_t ncols, double *lo, double *hi)
 	}
 }
 
+#ifndef BATCH_LPS
+#define BATCH_LPS 16
+#endif
+
 /* A few LPs whose objectives move many sensitive cells at once (all up,
  * all down, then mixed signs): their optima are feasible points that
  * certify most cells before any per-cell LP. */
@@ -206,7 +210,7 @@ static void batch_points(glp_prob *lp, const struct braid__sys *s,
 	parm.msg_lev = GLP_MSG_OFF;
 	parm.presolve = GLP_OFF;
 	uint64_t h = 0x9e3779b97f4a7c15ULL;
-	for (int round = 0; round < 6; round++) {
+	for (int round = 0; round < BATCH_LPS; round++) {
 		for (size_t m = 0; m < nmem; m++) {
 			double c = 0;
 			if (s->sens[mem[m]]) {
