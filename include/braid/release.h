@@ -360,6 +360,11 @@ struct braid_manifest {
 	const struct braid_risk_report *risk;
 	int code_5_95;
 	int64_t min_denominator;
+	/* 0 (public): suppressed cells are listed without saying which are
+	 * primary, because "primary" tells a reader the count is below
+	 * min_cell — narrower than the audited interval.  1: the steward's
+	 * internal copy, with reasons. */
+	int internal;
 };
 /* The manifest as JSON: query, sources, agreement, time, methods and
  * parameters, suppressed and perturbed cell ids, and "content_hash" =

@@ -3,7 +3,7 @@
  * agreement, time), how (each method with its parameters: suppression and
  * its audit, noise and epsilon, percentage coding, row generalisation and
  * its risk report), what was suppressed or perturbed (cell ids, never
- * values), and a BLAKE2b-256 content hash of the published bytes, so that
+ * values; which suppressions are primary only in the internal copy), and a BLAKE2b-256 content hash of the published bytes, so that
  * anyone can check that a table is the one the manifest describes.
  *
  * It does not sign the manifest or write files (`braid release` does).
@@ -131,6 +131,10 @@ braid_rc braid_manifest_json(const struct braid_manifest *m,
 		const struct braid_cell *c = &cs->cells[i];
 		if (c->status != BRAID_CELL_SHOWN) {
 			nsup++;
+			if (!m->internal) {
+				json_array_append_new(sup, json_string(c->id));
+				continue;
+			}
 			json_array_append_new(sup, json_pack("{s:s,s:s}", "cell", c->id, "reason",
 							     c->status == BRAID_CELL_PRIMARY
 							     ? (c->flags & BRAID_CELLF_LEDGER ? "primary (earlier release)" : "primary")
@@ -141,6 +145,7 @@ braid_rc braid_manifest_json(const struct braid_manifest *m,
 		}
 	}
 	json_object_set_new(root, "format", json_string("braid-release-manifest/1"));
+	json_object_set_new(root, "copy", json_string(m->internal ? "internal" : "public"));
 	json_t *q = json_string(m->query ? m->query : "");
 	json_t *ag = json_string(m->agreement ? m->agreement : "");
 	if (!q || !ag) {

@@ -44,21 +44,37 @@ TEST(release_manifest_describes_a_suppressed_table)
 	json_t *aud = json_object_get(json_object_get(meth, "complementary_suppression"), "audit");
 	ASSERT_EQ(json_integer_value(json_object_get(aud, "cells_failed")), 0);
 	ASSERT(json_is_true(json_object_get(json_object_get(meth, "percentages"), "coded_5_95")));
-	/* suppressed cells by id and reason; the primary one is there */
+	/* the public copy lists suppressed ids only: saying which one is
+	 * primary would tell readers it is below 11 */
 	json_t *sup = json_object_get(root, "suppressed");
 	size_t i, nprim = 0;
 	json_t *e;
+	ASSERT(json_array_size(sup) >= 4);
 	json_array_foreach(sup, i, e) {
+		ASSERT(json_is_string(e));
+		const char *id = json_string_value(e);
+		ASSERT(braid_cellset_cell(cs, braid_cellset_find(cs, id))->status != BRAID_CELL_SHOWN);
+	}
+	ASSERT(!strstr(js, "primary\""));
+	ASSERT_STR_EQ(json_string_value(json_object_get(root, "copy")), "public");
+	/* the steward's internal copy has the reasons */
+	m.internal = 1;
+	char *jsi = NULL;
+	ASSERT_EQ(braid_manifest_json(&m, cs, csv.data, csv.len, &jsi, &err), BRAID_OK);
+	json_t *ri = json_loads(jsi, 0, &je);
+	ASSERT(ri);
+	json_array_foreach(json_object_get(ri, "suppressed"), i, e) {
 		const char *id = json_string_value(json_object_get(e, "cell"));
 		const char *why = json_string_value(json_object_get(e, "reason"));
-		ASSERT(braid_cellset_cell(cs, braid_cellset_find(cs, id))->status != BRAID_CELL_SHOWN);
 		if (!strcmp(why, "primary")) {
 			ASSERT_STR_EQ(id, "T|t1|a");
 			nprim++;
 		}
 	}
 	ASSERT_EQ(nprim, 1);
-	ASSERT(json_array_size(sup) >= 4);
+	json_decref(ri);
+	free(jsi);
+	m.internal = 0;
 	/* the hash is BLAKE2b-256 of the very bytes published */
 	unsigned char h[32];
 	char hex[65];
