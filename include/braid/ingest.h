@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 /* ------------------------------------------------------------------ spec */
-enum braid_regime {
+enum braid_spec_regime {
 	BRAID_REGIME_NONE = 0, BRAID_REGIME_HIPAA, BRAID_REGIME_FERPA,
 	BRAID_REGIME_PART2, BRAID_REGIME_CJIS, BRAID_REGIME_STATE
 };
@@ -55,7 +55,7 @@ struct braid_event_spec {
 struct braid_spec {
 	const char *source;       /* [a-z][a-z0-9_]* */
 	const char *title, *steward;
-	enum braid_regime regime;
+	enum braid_spec_regime regime;
 	enum braid_kind kind;
 	const char *id;           /* record id column; NULL = data row number */
 	int rows_event;           /* rows: event (many rows per record) */
@@ -90,7 +90,7 @@ void braid_spec_free(struct braid_spec *s); /* NULL accepted */
 /* Canonical YAML text of a spec (parses back to the same spec); the
  * caller frees it.  NULL on OOM. */
 char *braid_spec_to_yaml(const struct braid_spec *s);
-const char *braid_regime_name(enum braid_regime r);
+const char *braid_spec_regime_name(enum braid_spec_regime r);
 const char *braid_kind_name(enum braid_kind k);
 
 /* ------------------------------------------------------------------ rows

@@ -135,6 +135,7 @@ braid_rc braid_store_batch_delete(struct braid_store *s, int64_t batch_id,
  * The analytic side of a record: no identifiers.  present/invalid are bit
  * sets over enum braid_field (field given / given but invalid). */
 struct braid_record_row {
+	int64_t record_key;        /* 0 = the store assigns the next key */
 	int64_t source_id, batch_id;
 	int64_t row;               /* data row number in its file */
 	const char *sex, *race, *ethnicity, *zip5; /* "" = missing */
@@ -142,7 +143,8 @@ struct braid_record_row {
 	uint32_t present, invalid;
 	int64_t rid_hash;          /* braid_store_rid_hash of the source record id */
 };
-/* Insert; *record_key is the new pseudonymous key. */
+/* Insert; *record_key is the new pseudonymous key (r->record_key when
+ * given: see braid_store_next_id). */
 braid_rc braid_store_record_add(struct braid_store *s,
 				const struct braid_record_row *r,
 				int64_t *record_key, struct braid_err *err);
@@ -195,12 +197,17 @@ braid_rc braid_store_rid_scan(struct braid_store *s, int64_t source_id,
 
 /* ------------------------------------------------------------- rejects */
 struct braid_reject {
-	int64_t id, source_id, batch_id;
+	int64_t id;           /* reject_add: 0 = assigned by the store */
+	int64_t source_id, batch_id;
 	const char *file;
 	long line, column;
 	const char *reason;   /* never contains identifier values */
 	const char *raw;      /* the raw row (decrypted), or NULL */
 	size_t raw_len;
+	/* reject_add only: the raw row already sealed for id by a
+	 * braid_sealer (then raw is ignored and id must be given). */
+	const unsigned char *sealed;
+	size_t sealed_len;
 };
 /* The raw row is encrypted into the vault; the rest stays in clear. */
 braid_rc braid_store_reject_add(struct braid_store *s,
@@ -212,5 +219,31 @@ braid_rc braid_store_reject_iter(struct braid_store *s, int64_t source_id,
 				 int with_raw,
 				 int (*cb)(void *ctx, const struct braid_reject *r),
 				 void *ctx, struct braid_err *err);
+
+/* ------------------------------------------------------- pipelined loads
+ * A loader may prepare rows on one thread (validate, seal) while another
+ * writes them.  The preparing thread seals with its own braid_sealer and
+ * assigns keys itself from braid_store_next_id, so it never touches the
+ * connection; the writing thread stores the sealed blobs. */
+struct braid_sealer;
+/* A sealer with the workspace's vault keys and its own nonce sequence.
+ * One sealer per thread.  NULL on OOM. */
+struct braid_sealer *braid_sealer_new(struct braid_store *s);
+void braid_sealer_free(struct braid_sealer *z); /* NULL accepted */
+/* Seal id (id->record_key set) into out (reset first). */
+braid_rc braid_sealer_identity(struct braid_sealer *z, const struct braid_identity *id,
+			       struct braid_buf *out);
+/* Seal a raw reject row for reject id `id` into out (reset first). */
+braid_rc braid_sealer_raw(struct braid_sealer *z, int64_t id, const void *raw,
+			  size_t n, struct braid_buf *out);
+/* Store an identity sealed by braid_sealer_identity. */
+braid_rc braid_store_identity_put_sealed(struct braid_store *s, int64_t record_key,
+					 int64_t source_id, int64_t batch_id,
+					 const unsigned char *sealed, size_t n,
+					 struct braid_err *err);
+/* The next free record key (what = "records") or reject id ("rejects"):
+ * keys from here on may be given explicitly inside the open transaction. */
+braid_rc braid_store_next_id(struct braid_store *s, const char *what, int64_t *out,
+			     struct braid_err *err);
 
 #endif

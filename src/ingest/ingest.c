@@ -26,6 +26,7 @@
 #include "braid/normalize.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -264,6 +265,40 @@ struct evcols {
 	int *attr;
 };
 
+/* ------------------------------------------------------------ pipeline
+ * One thread (the producer) reads, validates and seals rows into chunks of
+ * ready-to-store operations; the calling thread (the writer) stores them.
+ * NCHUNK chunks rotate, so memory stays bounded whatever the file size;
+ * the producer never touches the connection (keys are assigned from
+ * braid_store_next_id and sealing uses its own braid_sealer). */
+#define NCHUNK 3
+#define CHUNK_OPS 4096
+
+enum op_kind { OP_RECORD, OP_EVENT, OP_REJECT };
+struct op {
+	enum op_kind kind;
+	struct braid_record_row rec;
+	struct braid_event_row ev;
+	struct braid_reject rej;
+	const unsigned char *sealed;
+	size_t sealed_len;
+};
+struct chunk {
+	struct op *ops;
+	size_t n;
+	struct braid_arena arena; /* strings and sealed blobs of ops */
+	int full, last;
+	int64_t rows;             /* rows read in this chunk */
+	unsigned long long bytes; /* input bytes read when it was closed */
+};
+struct pipe {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct chunk ch[NCHUNK];
+	size_t fill, take;        /* chunk being filled / next to store */
+	int abort;                /* the writer failed: stop producing */
+};
+
 struct loader {
 	struct braid_store *s;
 	const struct braid_spec *spec;
@@ -287,6 +322,16 @@ struct loader {
 	int idcol;
 	struct evcols *ev;
 	size_t ncols;
+
+	/* Pipeline (the producer's side: chunk, sealer, next ids). */
+	struct pipe *pipe;
+	struct chunk *cur;
+	struct braid_sealer *sealer;
+	struct braid_buf sealbuf;
+	int64_t next_key, next_reject;
+	struct braid_csv *csv;
+	struct braid_err perr;    /* the producer's error */
+	braid_rc prc;
 };
 
 static braid_rc file_hash(const char *path, char hex[65], unsigned long long *size,
@@ -323,8 +368,80 @@ static int prefill_cb(void *ctx, int64_t key, int64_t hash)
 	return 0;
 }
 
+/* Hand the filled chunk to the writer and take the next free one. */
+static braid_rc chunk_pass(struct loader *L, int last)
+{
+	struct pipe *P = L->pipe;
+	pthread_mutex_lock(&P->mu);
+	L->cur->last = last;
+	L->cur->bytes = braid_csv_bytes_read(L->csv);
+	L->cur->full = 1;
+	P->fill = (P->fill + 1) % NCHUNK;
+	pthread_cond_broadcast(&P->cv);
+	struct chunk *c = &P->ch[P->fill];
+	while (!last && c->full && !P->abort)
+		pthread_cond_wait(&P->cv, &P->mu);
+	int abort = P->abort;
+	pthread_mutex_unlock(&P->mu);
+	if (last)
+		return BRAID_OK;
+	c->n = 0;
+	c->rows = 0;
+	braid_arena_reset(&c->arena);
+	L->cur = c;
+	return abort ? BRAID_EINTERNAL : BRAID_OK;
+}
+
+static struct op *op_new(struct loader *L, enum op_kind k)
+{
+	struct op *o = &L->cur->ops[L->cur->n++];
+	memset(o, 0, sizeof *o);
+	o->kind = k;
+	return o;
+}
+
+/* Copy s into the chunk (NULL stays NULL). */
+static const char *keep(struct loader *L, const char *s)
+{
+	if (!s)
+		return NULL;
+	const char *c = braid_arena_strdup(&L->cur->arena, s);
+	if (!c)
+		L->prc = braid_err_set(&L->perr, BRAID_ENOMEM, "out of memory");
+	return c ? c : "";
+}
+
+static braid_rc keep_sealed(struct loader *L, struct op *o)
+{
+	unsigned char *p = braid_arena_alloc(&L->cur->arena, L->sealbuf.len);
+	if (!p)
+		return braid_err_set(&L->perr, BRAID_ENOMEM, "out of memory");
+	memcpy(p, L->sealbuf.data, L->sealbuf.len);
+	o->sealed = p;
+	o->sealed_len = L->sealbuf.len;
+	return BRAID_OK;
+}
+
 static braid_rc reject(struct loader *L, long line, long col, const char *reason,
 		       const char *raw, size_t raw_len)
+{
+	L->st->rows_rejected++;
+	struct op *o = op_new(L, OP_REJECT);
+	int64_t id = L->next_reject++;
+	o->rej = (struct braid_reject){.id = id, .source_id = L->source_id,
+				       .batch_id = L->batch_id, .file = L->file, .line = line,
+				       .column = col, .reason = keep(L, reason)};
+	if (braid_sealer_raw(L->sealer, id, raw, raw_len, &L->sealbuf))
+		return braid_err_set(&L->perr, BRAID_ETOOBIG, "row too large to seal");
+	braid_rc rc = keep_sealed(L, o);
+	o->rej.sealed = o->sealed;
+	o->rej.sealed_len = o->sealed_len;
+	return rc ? rc : L->prc;
+}
+
+/* A reject written directly (after the pipeline, on the writer's thread). */
+static braid_rc store_reject(struct loader *L, long line, long col, const char *reason,
+			     const char *raw, size_t raw_len)
 {
 	struct braid_reject j = {.source_id = L->source_id, .batch_id = L->batch_id,
 				 .file = L->file, .line = line, .column = col,
@@ -588,14 +705,20 @@ static braid_rc add_events(struct loader *L, char **fields, int64_t key, int64_t
 				json_str(&L->json, c->attr[a] >= 0 ? fields[c->attr[a]] : "");
 			}
 			if (braid_buf_putc(&L->json, '}'))
-				return braid_err_set(L->err, BRAID_ETOOBIG,
+				return braid_err_set(&L->perr, BRAID_ETOOBIG,
 						     "event attributes too large");
 			ev.attrs_json = L->json.data;
 		}
 		*flagged += __builtin_popcount(ev.invalid);
-		braid_rc rc = braid_store_event_add(L->s, &ev, L->err);
-		if (rc)
-			return rc;
+		struct op *o = op_new(L, OP_EVENT);
+		o->ev = ev;
+		o->ev.start = keep(L, ev.start);
+		o->ev.end = keep(L, ev.end);
+		o->ev.program = keep(L, ev.program);
+		o->ev.provider = keep(L, ev.provider);
+		o->ev.attrs_json = keep(L, ev.attrs_json);
+		if (L->prc)
+			return L->prc;
 		L->st->events++;
 	}
 	return BRAID_OK;
@@ -648,13 +771,21 @@ static braid_rc load_row(struct loader *L, struct braid_csv *r, char **fields, s
 			.ethnicity = v[BRAID_F_ETHNICITY], .zip5 = v[BRAID_F_ZIP],
 			.birth_year = (int)by, .present = present, .invalid = id.invalid,
 			.rid_hash = h};
-		if ((rc = braid_store_record_add(L->s, &rec, &key, L->err)))
-			return rc;
+		key = rec.record_key = L->next_key++;
 		id.record_key = key;
-		if ((rc = braid_store_identity_put(L->s, &id, L->batch_id, L->err)))
+		struct op *o = op_new(L, OP_RECORD);
+		o->rec = rec;
+		o->rec.sex = keep(L, rec.sex);
+		o->rec.race = keep(L, rec.race);
+		o->rec.ethnicity = keep(L, rec.ethnicity);
+		o->rec.zip5 = keep(L, rec.zip5);
+		if (braid_sealer_identity(L->sealer, &id, &L->sealbuf))
+			return braid_err_set(&L->perr, BRAID_ETOOBIG,
+					     "line %ld: identity too large to store", line);
+		if ((rc = keep_sealed(L, o)) || (rc = L->prc))
 			return rc;
 		if (L->spec->rows_event && idmap_put(&L->ids, h, key))
-			return braid_err_set(L->err, BRAID_ENOMEM, "out of memory");
+			return braid_err_set(&L->perr, BRAID_ENOMEM, "out of memory");
 		L->st->records_new++;
 	}
 	if ((rc = add_events(L, fields, key, &flagged)))
@@ -666,7 +797,7 @@ static braid_rc load_row(struct loader *L, struct braid_csv *r, char **fields, s
 			size_t nc = L->capcands ? L->capcands * 2 : 64;
 			struct cand *p = braid_reallocarray(L->cands, nc, sizeof *p);
 			if (!p)
-				return braid_err_set(L->err, BRAID_ENOMEM, "out of memory");
+				return braid_err_set(&L->perr, BRAID_ENOMEM, "out of memory");
 			L->cands = p;
 			L->capcands = nc;
 		}
@@ -679,12 +810,133 @@ static braid_rc load_row(struct loader *L, struct braid_csv *r, char **fields, s
 		if (!c->raw || !c->file) {
 			free(c->raw);
 			free(c->file);
-			return braid_err_set(L->err, BRAID_ENOMEM, "out of memory");
+			return braid_err_set(&L->perr, BRAID_ENOMEM, "out of memory");
 		}
 		memcpy(c->raw, raw, raw_len);
 		L->ncands++;
 	}
 	return BRAID_OK;
+}
+
+/* The producer: every data row of L->csv into chunks of operations. */
+static void *produce(void *arg)
+{
+	struct loader *L = arg;
+	struct braid_csv *r = L->csv;
+	char **fields;
+	size_t nf;
+	struct braid_err cerr;
+	int64_t row_no = 0;
+	braid_rc rc = BRAID_OK;
+	while (!rc) {
+		/* Room for a row's record, its events and a reject. */
+		if (L->cur->n + L->spec->nevents + 2 > CHUNK_OPS &&
+		    (rc = chunk_pass(L, 0)))
+			break;
+		braid_err_clear(&cerr);
+		braid_rc r2 = braid_csv_next(r, &fields, &nf, &cerr);
+		if (r2 == BRAID_ENOTFOUND)
+			break;
+		row_no++;
+		L->st->rows_read++;
+		L->cur->rows++;
+		braid_arena_reset(&L->row);
+		if (r2 == BRAID_EUTF8 || r2 == BRAID_EPARSE || r2 == BRAID_ETOOBIG) {
+			size_t raw_len = 0;
+			const char *raw = braid_csv_record_raw(r, &raw_len);
+			char why[600];
+			if (r2 == BRAID_EUTF8)
+				snprintf(why, sizeof why, "invalid UTF-8");
+			else if (r2 == BRAID_ETOOBIG)
+				snprintf(why, sizeof why, "record too long: %s", cerr.msg);
+			else
+				snprintf(why, sizeof why, "malformed CSV: %s", cerr.msg);
+			rc = reject(L, cerr.line ? cerr.line : braid_csv_record_line(r),
+				    cerr.column, why, raw, raw_len);
+		} else if (r2) {
+			L->perr = cerr;
+			rc = r2;
+		} else {
+			rc = load_row(L, r, fields, nf, row_no);
+		}
+	}
+	if (rc && !L->prc)
+		L->prc = rc;
+	chunk_pass(L, 1);
+	return NULL;
+}
+
+static braid_rc store_op(struct loader *L, const struct op *o)
+{
+	int64_t key;
+	switch (o->kind) {
+	case OP_RECORD: {
+		braid_rc rc = braid_store_record_add(L->s, &o->rec, &key, L->err);
+		if (!rc)
+			rc = braid_store_identity_put_sealed(L->s, o->rec.record_key, o->rec.source_id,
+							     o->rec.batch_id, o->sealed, o->sealed_len,
+							     L->err);
+		return rc;
+	}
+	case OP_EVENT:
+		return braid_store_event_add(L->s, &o->ev, L->err);
+	case OP_REJECT:
+		return braid_store_reject_add(L->s, &o->rej, L->err);
+	}
+	return BRAID_EINTERNAL;
+}
+
+/* The writer: store chunks as the producer fills them. */
+static braid_rc run_pipeline(struct loader *L)
+{
+	struct pipe *P = L->pipe;
+	P->fill = P->take = 0;
+	P->abort = 0;
+	for (int i = 0; i < NCHUNK; i++) {
+		P->ch[i].full = P->ch[i].last = 0;
+		P->ch[i].n = 0;
+		P->ch[i].rows = 0;
+		braid_arena_reset(&P->ch[i].arena);
+	}
+	L->cur = &P->ch[0];
+	L->prc = BRAID_OK;
+	braid_err_clear(&L->perr);
+	pthread_t th;
+	if (pthread_create(&th, NULL, produce, L))
+		return braid_err_set(L->err, BRAID_EINTERNAL, "cannot start a thread");
+	braid_rc rc = BRAID_OK;
+	unsigned long long rows = 0;
+	for (;;) {
+		pthread_mutex_lock(&P->mu);
+		struct chunk *c = &P->ch[P->take];
+		while (!c->full)
+			pthread_cond_wait(&P->cv, &P->mu);
+		pthread_mutex_unlock(&P->mu);
+		for (size_t i = 0; !rc && i < c->n; i++)
+			rc = store_op(L, &c->ops[i]);
+		rows += (unsigned long long)c->rows;
+		if (!rc && L->opts->progress)
+			L->opts->progress(L->opts->progress_ctx, rows, L->done_bytes + c->bytes,
+					  L->total_bytes);
+		int last = c->last;
+		pthread_mutex_lock(&P->mu);
+		c->full = 0;
+		if (rc)
+			P->abort = 1; /* the producer stops at its next chunk */
+		P->take = (P->take + 1) % NCHUNK;
+		pthread_cond_broadcast(&P->cv);
+		pthread_mutex_unlock(&P->mu);
+		if (last)
+			break;
+	}
+	pthread_join(th, NULL);
+	if (!rc && L->prc) {
+		*L->err = L->perr;
+		rc = L->prc;
+		if (!L->err->code)
+			braid_err_set(L->err, rc, "%s", braid_strerror(rc));
+	}
+	return rc;
 }
 
 static braid_rc load_file(struct loader *L, const char *path)
@@ -744,36 +996,9 @@ static braid_rc load_file(struct loader *L, const char *path)
 	} else {
 		rc = resolve_header(L, fields, nf);
 	}
-	int64_t row_no = 0;
-	while (!rc) {
-		braid_err_clear(&cerr);
-		braid_rc r2 = braid_csv_next(r, &fields, &nf, &cerr);
-		if (r2 == BRAID_ENOTFOUND)
-			break;
-		row_no++;
-		L->st->rows_read++;
-		braid_arena_reset(&L->row);
-		if (r2 == BRAID_EUTF8 || r2 == BRAID_EPARSE || r2 == BRAID_ETOOBIG) {
-			size_t raw_len = 0;
-			const char *raw = braid_csv_record_raw(r, &raw_len);
-			char why[600];
-			if (r2 == BRAID_EUTF8)
-				snprintf(why, sizeof why, "invalid UTF-8");
-			else if (r2 == BRAID_ETOOBIG)
-				snprintf(why, sizeof why, "record too long: %s", cerr.msg);
-			else
-				snprintf(why, sizeof why, "malformed CSV: %s", cerr.msg);
-			rc = reject(L, cerr.line ? cerr.line : braid_csv_record_line(r),
-				    cerr.column, why, raw, raw_len);
-		} else if (r2) {
-			*L->err = cerr;
-			rc = r2;
-		} else {
-			rc = load_row(L, r, fields, nf, row_no);
-		}
-		if (L->opts->progress && !(L->st->rows_read & 8191))
-			L->opts->progress(L->opts->progress_ctx, (unsigned long long)L->st->rows_read,
-					  L->done_bytes + braid_csv_bytes_read(r), L->total_bytes);
+	if (!rc) {
+		L->csv = r;
+		rc = run_pipeline(L);
 	}
 	braid_csv_free(r);
 	fclose(f);
@@ -848,7 +1073,8 @@ static braid_rc settle_duplicates(struct loader *L)
 		int64_t saved_batch = L->batch_id;
 		L->file = c->file;
 		L->batch_id = c->batch;
-		rc = reject(L, c->line, L->idcol + 1, "duplicate record id", c->raw, c->raw_len);
+		rc = store_reject(L, c->line, L->idcol + 1, "duplicate record id", c->raw,
+				  c->raw_len);
 		L->file = saved;
 		L->batch_id = saved_batch;
 		if (!rc)
@@ -861,6 +1087,19 @@ static braid_rc settle_duplicates(struct loader *L)
 static void loader_release(struct loader *L)
 {
 	free(L->bloom.words);
+	if (L->pipe) {
+		for (int i = 0; i < NCHUNK; i++) {
+			free(L->pipe->ch[i].ops);
+			braid_arena_release(&L->pipe->ch[i].arena);
+		}
+		pthread_mutex_destroy(&L->pipe->mu);
+		pthread_cond_destroy(&L->pipe->cv);
+		free(L->pipe);
+	}
+	braid_sealer_free(L->sealer);
+	if (L->sealbuf.data)
+		sodium_memzero(L->sealbuf.data, L->sealbuf.cap);
+	braid_buf_release(&L->sealbuf);
 	idmap_free(&L->ids);
 	for (size_t i = 0; i < L->ncands; i++) {
 		sodium_memzero(L->cands[i].raw, L->cands[i].raw_len);
@@ -927,6 +1166,23 @@ braid_rc braid_ingest_files(struct braid_store *s, const char *name,
 		if (!L.bloom.words)
 			rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
 	}
+	braid_buf_init(&L.sealbuf, 1 << 22);
+	if (!rc) {
+		L.pipe = calloc(1, sizeof *L.pipe);
+		L.sealer = braid_sealer_new(s);
+		if (!L.pipe || !L.sealer)
+			rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
+	}
+	if (!rc) {
+		pthread_mutex_init(&L.pipe->mu, NULL);
+		pthread_cond_init(&L.pipe->cv, NULL);
+		for (int i = 0; !rc && i < NCHUNK; i++) {
+			braid_arena_init(&L.pipe->ch[i].arena, 1 << 20);
+			L.pipe->ch[i].ops = calloc(CHUNK_OPS, sizeof(struct op));
+			if (!L.pipe->ch[i].ops)
+				rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
+		}
+	}
 	if (!rc)
 		rc = braid_store_begin(s, err);
 	if (rc) {
@@ -935,6 +1191,10 @@ braid_rc braid_ingest_files(struct braid_store *s, const char *name,
 		return rc;
 	}
 	rc = braid_store_rid_scan(s, L.source_id, prefill_cb, &L, err);
+	if (!rc)
+		rc = braid_store_next_id(s, "records", &L.next_key, err);
+	if (!rc)
+		rc = braid_store_next_id(s, "rejects", &L.next_reject, err);
 	for (int i = 0; !rc && i < n; i++) {
 		rc = load_file(&L, files[i]);
 		stats->files++;

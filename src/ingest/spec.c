@@ -20,7 +20,7 @@
 #define MAX_SPEC (1 << 20)
 #define MAX_NAME 63
 
-const char *braid_regime_name(enum braid_regime r)
+const char *braid_spec_regime_name(enum braid_spec_regime r)
 {
 	static const char *const n[] = {"NONE", "HIPAA", "FERPA", "PART2", "CJIS", "STATE"};
 	return (unsigned)r < 6 ? n[r] : "NONE";
@@ -465,7 +465,7 @@ static braid_rc top(struct P *p, yaml_node_t *root)
 							"STATE", NULL};
 			int v = 0;
 			rc = enum_value(p, vn, "regime", n, &v, 1);
-			s->regime = (enum braid_regime)v;
+			s->regime = (enum braid_spec_regime)v;
 		} else if (!strcmp(k, "kind")) {
 			static const char *const n[] = {"person", "account", "site", NULL};
 			int v = 0;
@@ -754,8 +754,8 @@ braid_rc braid_spec_from_args(int argc, char **argv, struct braid_spec **out,
 			braid_ascii_upper(tmp);
 			int found = 0;
 			for (int r = 0; r < 6; r++)
-				if (!strcmp(tmp, braid_regime_name((enum braid_regime)r))) {
-					s->regime = (enum braid_regime)r;
+				if (!strcmp(tmp, braid_spec_regime_name((enum braid_spec_regime)r))) {
+					s->regime = (enum braid_spec_regime)r;
 					found = 1;
 				}
 			if (!found) {
@@ -884,7 +884,7 @@ char *braid_spec_to_yaml(const struct braid_spec *s)
 		q(&b, s->steward);
 		braid_buf_putc(&b, '\n');
 	}
-	braid_buf_printf(&b, "regime: %s\nkind: %s\n", braid_regime_name(s->regime),
+	braid_buf_printf(&b, "regime: %s\nkind: %s\n", braid_spec_regime_name(s->regime),
 			 braid_kind_name(s->kind));
 	if (s->id) {
 		braid_buf_puts(&b, "id: ");

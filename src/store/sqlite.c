@@ -28,13 +28,13 @@ enum {
 
 static const char *const qsql[Q__COUNT] = {
 	"INSERT INTO records(source_id,batch_id,row_no,sex,race,ethnicity,birth_year,"
-	"zip5,present,invalid,rid_hash) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+	"zip5,present,invalid,rid_hash,record_key) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
 	"INSERT INTO events(record_key,batch_id,type,start_date,end_date,program,"
 	"provider,amount,attrs,invalid) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
 	"INSERT INTO vault.identities(record_key,source_id,batch_id,sealed)"
 	" VALUES(?1,?2,?3,?4)",
-	"INSERT INTO rejects(source_id,batch_id,file,line,col,reason)"
-	" VALUES(?1,?2,?3,?4,?5,?6)",
+	"INSERT INTO rejects(source_id,batch_id,file,line,col,reason,id)"
+	" VALUES(?1,?2,?3,?4,?5,?6,?7)",
 	"INSERT INTO vault.reject_raw(reject_id,sealed) VALUES(?1,?2)",
 };
 
@@ -330,7 +330,7 @@ static braid_rc sq_source_add(struct braid_store *bs, const char *name, const ch
 			      int64_t *id, struct braid_err *err)
 {
 	struct sq_store *s = (struct sq_store *)bs;
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	braid_rc rc = prep(s, "INSERT INTO sources(name,spec,created)"
 			      " VALUES(?1,?2,strftime('%Y-%m-%dT%H:%M:%SZ','now'))", &st, err);
 	if (rc)
@@ -352,7 +352,7 @@ static braid_rc sq_source_get(struct braid_store *bs, const char *name, int64_t 
 			      char **spec, struct braid_err *err)
 {
 	struct sq_store *s = (struct sq_store *)bs;
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	braid_rc rc = prep(s, "SELECT id, spec FROM sources WHERE name=?1", &st, err);
 	if (rc)
 		return rc;
@@ -381,7 +381,7 @@ static braid_rc sq_source_list(struct braid_store *bs,
 			       void *ctx, struct braid_err *err)
 {
 	struct sq_store *s = (struct sq_store *)bs;
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	braid_rc rc = prep(s,
 		"SELECT s.id, s.name, s.spec, s.created,"
 		" (SELECT count(*) FROM batches b WHERE b.source_id=s.id),"
@@ -415,7 +415,7 @@ static braid_rc sq_batch_find(struct braid_store *bs, int64_t source_id, const c
 			      int64_t *id, struct braid_err *err)
 {
 	struct sq_store *s = (struct sq_store *)bs;
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	braid_rc rc = prep(s, "SELECT id FROM batches WHERE source_id=?1 AND content_hash=?2"
 			      " ORDER BY id LIMIT 1", &st, err);
 	if (rc)
@@ -437,7 +437,7 @@ static braid_rc sq_batch_begin(struct braid_store *bs, struct braid_batch *b,
 			       struct braid_err *err)
 {
 	struct sq_store *s = (struct sq_store *)bs;
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	braid_rc rc = prep(s, "INSERT INTO batches(source_id,file,content_hash,loaded_at)"
 			      " VALUES(?1,?2,?3,strftime('%Y-%m-%dT%H:%M:%SZ','now'))", &st, err);
 	if (rc)
@@ -456,7 +456,7 @@ static braid_rc sq_batch_finish(struct braid_store *bs, const struct braid_batch
 				struct braid_err *err)
 {
 	struct sq_store *s = (struct sq_store *)bs;
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	braid_rc rc = prep(s, "UPDATE batches SET rows_read=?2, rows_loaded=?3,"
 			      " rows_rejected=?4, values_flagged=?5 WHERE id=?1", &st, err);
 	if (rc)
@@ -474,7 +474,7 @@ static braid_rc sq_batch_finish(struct braid_store *bs, const struct braid_batch
 static braid_rc exec_id(struct sq_store *s, const char *sql, int64_t id,
 			struct braid_err *err)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	braid_rc rc = prep(s, sql, &st, err);
 	if (rc)
 		return rc;
@@ -515,7 +515,7 @@ static braid_rc sq_record_add(struct braid_store *bs, const struct braid_record_
 			      int64_t *key, struct braid_err *err)
 {
 	struct sq_store *s = (struct sq_store *)bs;
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	braid_rc rc = q_get(s, Q_RECORD_ADD, &st, err);
 	if (rc)
 		return rc;
@@ -533,6 +533,10 @@ static braid_rc sq_record_add(struct braid_store *bs, const struct braid_record_
 	sqlite3_bind_int64(st, 9, r->present);
 	sqlite3_bind_int64(st, 10, r->invalid);
 	sqlite3_bind_int64(st, 11, r->rid_hash);
+	if (r->record_key)
+		sqlite3_bind_int64(st, 12, r->record_key);
+	else
+		sqlite3_bind_null(st, 12);
 	rc = run_done(s, st, err);
 	if (!rc)
 		*key = sqlite3_last_insert_rowid(s->db);
@@ -559,7 +563,7 @@ static braid_rc sq_event_add(struct braid_store *bs, const struct braid_event_ro
 			     struct braid_err *err)
 {
 	struct sq_store *s = (struct sq_store *)bs;
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	braid_rc rc = q_get(s, Q_EVENT_ADD, &st, err);
 	if (rc)
 		return rc;
@@ -592,7 +596,7 @@ static braid_rc sq_identity_put(struct braid_store *bs, const struct braid_ident
 		return rc;
 	braid__vault_seal(&s->base.keys, id->record_key, s->tmp.data, s->tmp.len, s->sealed);
 	sodium_memzero(s->tmp.data, s->tmp.len);
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	if ((rc = q_get(s, Q_IDENTITY_PUT, &st, err)))
 		return rc;
 	sqlite3_bind_int64(st, 1, id->record_key);
@@ -603,13 +607,51 @@ static braid_rc sq_identity_put(struct braid_store *bs, const struct braid_ident
 	return run_done(s, st, err);
 }
 
+static braid_rc sq_identity_put_sealed(struct braid_store *bs, int64_t key,
+				       int64_t source_id, int64_t batch_id,
+				       const unsigned char *sealed, size_t n,
+				       struct braid_err *err)
+{
+	struct sq_store *s = (struct sq_store *)bs;
+	sqlite3_stmt *st = NULL;
+	braid_rc rc = q_get(s, Q_IDENTITY_PUT, &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, key);
+	sqlite3_bind_int64(st, 2, source_id);
+	sqlite3_bind_int64(st, 3, batch_id);
+	sqlite3_bind_blob(st, 4, sealed, (int)n, SQLITE_STATIC);
+	return run_done(s, st, err);
+}
+
+static braid_rc sq_next_id(struct braid_store *bs, const char *what, int64_t *out,
+			   struct braid_err *err)
+{
+	struct sq_store *s = (struct sq_store *)bs;
+	const char *sql = !strcmp(what, "records") ?
+		"SELECT coalesce(max(record_key),0)+1 FROM records" :
+		!strcmp(what, "rejects") ? "SELECT coalesce(max(id),0)+1 FROM rejects" : NULL;
+	if (!sql)
+		return braid_err_set(err, BRAID_EINVAL, "next_id: unknown table '%s'", what);
+	sqlite3_stmt *st = NULL;
+	braid_rc rc = prep(s, sql, &st, err);
+	if (rc)
+		return rc;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	else
+		rc = sq_err(s->db, err, "next id");
+	sqlite3_finalize(st);
+	return rc;
+}
+
 static braid_rc sq_identity_iter(struct braid_store *bs, int64_t source_id,
 				 int64_t after_batch,
 				 int (*cb)(void *, const struct braid_identity *),
 				 void *ctx, struct braid_err *err)
 {
 	struct sq_store *s = (struct sq_store *)bs;
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	braid_rc rc = prep(s, "SELECT record_key, source_id, sealed FROM vault.identities"
 			      " WHERE (?1=0 OR source_id=?1) AND batch_id>?2"
 			      " ORDER BY record_key", &st, err);
@@ -660,7 +702,7 @@ static braid_rc sq_rid_scan(struct braid_store *bs, int64_t source_id,
 			    struct braid_err *err)
 {
 	struct sq_store *s = (struct sq_store *)bs;
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	braid_rc rc = prep(s, "SELECT record_key, rid_hash FROM records"
 			      " WHERE source_id=?1 ORDER BY record_key", &st, err);
 	if (rc)
@@ -681,7 +723,7 @@ static braid_rc sq_reject_add(struct braid_store *bs, const struct braid_reject 
 			      struct braid_err *err)
 {
 	struct sq_store *s = (struct sq_store *)bs;
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	braid_rc rc = q_get(s, Q_REJECT_ADD, &st, err);
 	if (rc)
 		return rc;
@@ -691,17 +733,27 @@ static braid_rc sq_reject_add(struct braid_store *bs, const struct braid_reject 
 	sqlite3_bind_int64(st, 4, j->line);
 	sqlite3_bind_int64(st, 5, j->column);
 	sqlite3_bind_text(st, 6, j->reason, -1, SQLITE_STATIC);
+	if (j->id)
+		sqlite3_bind_int64(st, 7, j->id);
+	else
+		sqlite3_bind_null(st, 7);
 	if ((rc = run_done(s, st, err)))
 		return rc;
 	int64_t id = sqlite3_last_insert_rowid(s->db);
-	size_t n = j->raw ? j->raw_len : 0;
-	if ((rc = seal_buf(s, n, err)))
-		return rc;
-	braid__vault_seal(&s->base.keys, id, j->raw ? j->raw : "", n, s->sealed);
+	const unsigned char *blob = j->sealed;
+	size_t blen = j->sealed_len;
+	if (!blob) {
+		size_t n = j->raw ? j->raw_len : 0;
+		if ((rc = seal_buf(s, n, err)))
+			return rc;
+		braid__vault_seal(&s->base.keys, id, j->raw ? j->raw : "", n, s->sealed);
+		blob = s->sealed;
+		blen = braid__vault_sealed_len(n);
+	}
 	if ((rc = q_get(s, Q_REJECT_RAW, &st, err)))
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_blob(st, 2, s->sealed, (int)braid__vault_sealed_len(n), SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, blob, (int)blen, SQLITE_STATIC);
 	return run_done(s, st, err);
 }
 
@@ -710,7 +762,7 @@ static braid_rc sq_reject_iter(struct braid_store *bs, int64_t source_id, int wi
 			       struct braid_err *err)
 {
 	struct sq_store *s = (struct sq_store *)bs;
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	braid_rc rc = prep(s, with_raw ?
 		"SELECT j.id, j.source_id, j.batch_id, j.file, j.line, j.col, j.reason, v.sealed"
 		" FROM rejects j LEFT JOIN vault.reject_raw v ON v.reject_id=j.id"
@@ -775,6 +827,7 @@ static const struct braid_store_ops sqlite_ops = {
 	.identity_put = sq_identity_put, .identity_iter = sq_identity_iter,
 	.identity_delete = sq_identity_delete, .rid_scan = sq_rid_scan,
 	.reject_add = sq_reject_add, .reject_iter = sq_reject_iter,
+	.identity_put_sealed = sq_identity_put_sealed, .next_id = sq_next_id,
 };
 
 braid_rc braid__sqlite_open(const char *dir, const struct braid__vault_keys *keys,

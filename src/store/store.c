@@ -252,3 +252,69 @@ braid_rc braid_store_reject_iter(struct braid_store *s, int64_t source_id, int w
 				 int (*cb)(void *, const struct braid_reject *),
 				 void *ctx, struct braid_err *err)
 { return s->ops->reject_iter(s, source_id, with_raw, cb, ctx, err); }
+
+braid_rc braid_store_identity_put_sealed(struct braid_store *s, int64_t key,
+					 int64_t source_id, int64_t batch_id,
+					 const unsigned char *sealed, size_t n,
+					 struct braid_err *err)
+{ return s->ops->identity_put_sealed(s, key, source_id, batch_id, sealed, n, err); }
+braid_rc braid_store_next_id(struct braid_store *s, const char *what, int64_t *out,
+			     struct braid_err *err)
+{ return s->ops->next_id(s, what, out, err); }
+
+/* ------------------------------------------------------------ sealers */
+struct braid_sealer {
+	struct braid__vault_keys keys; /* a copy, with its own nonce prefix */
+	struct braid_buf enc;
+};
+
+struct braid_sealer *braid_sealer_new(struct braid_store *s)
+{
+	struct braid_sealer *z = sodium_malloc(sizeof *z);
+	if (!z)
+		return NULL;
+	z->keys = s->keys;
+	randombytes_buf(z->keys.nonce, sizeof z->keys.nonce);
+	memset(z->keys.nonce, 0, 8);
+	braid_buf_init(&z->enc, 1 << 22);
+	return z;
+}
+
+void braid_sealer_free(struct braid_sealer *z)
+{
+	if (!z)
+		return;
+	if (z->enc.data)
+		sodium_memzero(z->enc.data, z->enc.cap);
+	braid_buf_release(&z->enc);
+	sodium_free(z); /* zeroes the keys */
+}
+
+static braid_rc seal_into(struct braid_sealer *z, int64_t key, const void *m, size_t n,
+			  struct braid_buf *out)
+{
+	braid_buf_reset(out);
+	size_t need = braid__vault_sealed_len(n);
+	braid_rc rc = braid_buf_grow(out, need + 1);
+	if (rc)
+		return rc;
+	braid__vault_seal(&z->keys, key, m, n, (unsigned char *)out->data);
+	out->len = need;
+	return BRAID_OK;
+}
+
+braid_rc braid_sealer_identity(struct braid_sealer *z, const struct braid_identity *id,
+			       struct braid_buf *out)
+{
+	braid_rc rc = braid__identity_encode(id, &z->enc);
+	if (!rc)
+		rc = seal_into(z, id->record_key, z->enc.data, z->enc.len, out);
+	sodium_memzero(z->enc.data, z->enc.len);
+	return rc;
+}
+
+braid_rc braid_sealer_raw(struct braid_sealer *z, int64_t id, const void *raw, size_t n,
+			  struct braid_buf *out)
+{
+	return seal_into(z, id, n ? raw : "", n, out);
+}

@@ -75,6 +75,11 @@ struct braid_store_ops {
 			     struct braid_err *err);
 	braid_rc (*reject_add)(struct braid_store *s, const struct braid_reject *r,
 			       struct braid_err *err);
+	braid_rc (*identity_put_sealed)(struct braid_store *s, int64_t key, int64_t source_id,
+					int64_t batch_id, const unsigned char *sealed, size_t n,
+					struct braid_err *err);
+	braid_rc (*next_id)(struct braid_store *s, const char *what, int64_t *out,
+			    struct braid_err *err);
 	braid_rc (*reject_iter)(struct braid_store *s, int64_t source_id, int with_raw,
 				int (*cb)(void *, const struct braid_reject *),
 				void *ctx, struct braid_err *err);
