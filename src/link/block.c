@@ -27,7 +27,7 @@
 static const char *const rule_names[R__COUNT] = {
 	"ssn", "dob", "last_phonetic+first_initial", "first+birth_year",
 	"zip+last", "first+zip", "phone", "email", "other_id",
-	"first_phonetic+last_phonetic",
+	"first_phonetic+last_phonetic", "first+address",
 };
 
 const char *braid__rule_name(int rule)
@@ -52,6 +52,8 @@ uint32_t braid__rule_covers(int rule)
 	case R_EMAIL: return B(BRAID_LC_EMAIL);
 	case R_OTHER: return B(BRAID_LC_OTHER_ID);
 	case R_FIRSTPH_LASTPH: return B(BRAID_LC_FIRST) | B(BRAID_LC_LAST);
+	case R_FIRST_ADDR: return B(BRAID_LC_FIRST) | B(BRAID_LC_ADDRESS) | B(BRAID_LC_ZIP) |
+				  B(BRAID_LC_CITY);
 	default: return 0;
 	}
 }
@@ -94,6 +96,11 @@ uint64_t braid__rule_key(int rule, const struct braid__lrec *r)
 		return r->other ? key2(rule, r->other, 0) : 0;
 	case R_FIRSTPH_LASTPH:
 		return r->first_ph && r->last_ph ? key2(rule, r->first_ph, r->last_ph) : 0;
+	case R_FIRST_ADDR:
+		return r->first && r->street && r->number
+			       ? key2(rule, mix(r->first_nick ? r->first_nick : r->first, r->number),
+				      r->street)
+			       : 0;
 	default:
 		return 0;
 	}
@@ -239,15 +246,24 @@ static void blocking_release(struct blocking *b, int nrules)
 static void choose_rules(struct braid_linker *l)
 {
 	static const int cand[] = {R_SSN, R_DOB, R_LASTPH_FI, R_FIRST_BY, R_ZIP_LAST,
-				   R_FIRST_ZIP, R_PHONE, R_EMAIL, R_OTHER, R_FIRSTPH_LASTPH};
+				   R_FIRST_ADDR, R_FIRST_ZIP, R_PHONE, R_EMAIL, R_OTHER,
+				   R_FIRSTPH_LASTPH};
 	uint64_t need = l->n / 100 > 2 ? l->n / 100 : 2;
 	l->nrules = 0;
+	int have_addr = 0;
 	for (size_t c = 0; c < sizeof cand / sizeof cand[0]; c++) {
+		/* a surname change is caught by first name + address where
+		 * addresses exist; first name + ZIP (large blocks in a city of
+		 * few ZIPs) only where they do not */
+		if (cand[c] == R_FIRST_ZIP && have_addr)
+			continue;
 		uint64_t have = 0;
 		for (size_t i = 0; i < l->n && have < need; i++)
 			have += braid__rule_key(cand[c], &l->r[i]) != 0;
-		if (have >= need)
+		if (have >= need) {
 			l->rules[l->nrules++] = cand[c];
+			have_addr |= cand[c] == R_FIRST_ADDR;
+		}
 	}
 }
 

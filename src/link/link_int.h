@@ -20,6 +20,7 @@ struct braid__strtab {
 	size_t pool_len, pool_cap;
 	uint32_t *off;     /* id -> offset in pool */
 	uint8_t *len;      /* id -> length (capped at 255) */
+	uint32_t *sig;     /* id -> set of letters present (JW pre-filter) */
 	uint32_t n, cap;   /* ids in use */
 	uint32_t *slots;   /* open addressing: id+1, 0 = empty */
 	uint64_t nslots;
@@ -102,7 +103,7 @@ int braid__cmp_digits(const char *a, size_t la, const char *b, size_t lb);
 /* ------------------------------------------------------------ blocking */
 enum braid__rule_id {
 	R_SSN = 0, R_DOB, R_LASTPH_FI, R_FIRST_BY, R_ZIP_LAST, R_FIRST_ZIP,
-	R_PHONE, R_EMAIL, R_OTHER, R_FIRSTPH_LASTPH, R__COUNT
+	R_PHONE, R_EMAIL, R_OTHER, R_FIRSTPH_LASTPH, R_FIRST_ADDR, R__COUNT
 };
 #define BRAID__MAX_RULES 16
 /* Key of rule for record r; 0 = the record has no key for the rule. */
