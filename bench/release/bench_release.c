@@ -90,7 +90,7 @@ int main(int argc, char **argv)
 	double t2 = now();
 	/* the independent final audit a publisher would run */
 	size_t lp_protect = a.n_lp;
-	if (braid_release_verify(cs, NULL, min_cell, &err)) {
+	if (braid_release_verify(cs, NULL, min_cell, 0, &err)) {
 		fprintf(stderr, "bench_release: %s\n", err.msg);
 		return 1;
 	}

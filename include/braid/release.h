@@ -155,8 +155,12 @@ braid_rc braid_suppress_complementary(struct braid_cellset *cs,
  * the way (the true values, earlier LP optima) set it at least protection
  * apart: [lo, hi] is then an inner interval the true one contains, exact=0.
  * Cells not certified so get their exact LP bounds (exact=1), and so does
- * every cell with BRAID_AUDIT_EXACT. */
-enum braid_audit_flag { BRAID_AUDIT_EXACT = 1 };
+ * every cell with BRAID_AUDIT_EXACT.
+ *
+ * BRAID_AUDIT_ZEROS_SHOWN: the release shows zeros, so a reader knows a
+ * suppressed cell of this release is at least 1 (protect never picks a
+ * zero as a complement then); the audit uses that lower bound. */
+enum braid_audit_flag { BRAID_AUDIT_EXACT = 1, BRAID_AUDIT_ZEROS_SHOWN = 2 };
 struct braid_audit_cell {
 	const char *id; /* borrowed from the cellset or ledger */
 	size_t cell;    /* index in the cellset, SIZE_MAX for ledger-only */
@@ -197,7 +201,8 @@ braid_rc braid_release_protect(struct braid_cellset *cs,
  * narrower than protection (this release's suppressions as they stand). */
 braid_rc braid_release_verify(const struct braid_cellset *cs,
 			      const struct braid_ledger *ledger,
-			      int64_t protection, struct braid_err *err);
+			      int64_t protection, unsigned flags,
+			      struct braid_err *err);
 
 /* ================================================================ noise */
 

@@ -194,6 +194,19 @@ static void seen_update(glp_prob *lp, size_t ncols, double *lo, double *hi)
 	}
 }
 
+/* What a reader knows bounds a hidden count from below: 0, or 1 when the
+ * release shows zeros.  A suppressed true zero (primary from the ledger)
+ * keeps 0: the reader's rule does not hold for it and the program would
+ * be infeasible. */
+static double lower_bound(const struct braid__sys *s,
+			  const struct braid_cellset *cs, size_t v,
+			  unsigned flags)
+{
+	if ((flags & BRAID_AUDIT_ZEROS_SHOWN) && v < s->ncur && cs->cells[v].value > 0)
+		return 1.0;
+	return 0.0;
+}
+
 #ifndef BATCH_LPS
 #define BATCH_LPS 16
 #endif
@@ -374,7 +387,7 @@ braid_rc braid_release_audit(const struct braid_cellset *cs,
 					struct braid_audit_cell *c = &out->cells[out->n++];
 					c->id = s.id[members[m]];
 					c->cell = members[m] < s.ncur ? members[m] : SIZE_MAX;
-					c->lo = 0;
+					c->lo = lower_bound(&s, cs, members[m], flags);
 					c->hi = INFINITY;
 					c->exact = 1;
 				}
@@ -398,8 +411,9 @@ braid_rc braid_release_audit(const struct braid_cellset *cs,
 		glp_prob *lp = glp_create_prob();
 		glp_add_rows(lp, (int)nrow);
 		glp_add_cols(lp, (int)nmem);
-		for (size_t j = 1; j <= nmem; j++)
-			glp_set_col_bnds(lp, (int)j, GLP_LO, 0.0, 0.0);
+		for (size_t m = cstart[r]; m < cstart[r + 1]; m++)
+			glp_set_col_bnds(lp, (int)a.col[members[m]], GLP_LO,
+					 lower_bound(&s, cs, members[m], flags), 0.0);
 		size_t e = 0;
 		for (size_t i = 0; i < nrow; i++) {
 			size_t k = crow[rstart[r] + i];
@@ -466,10 +480,10 @@ braid_rc braid_release_audit(const struct braid_cellset *cs,
 			seen_update(lp, nmem, seen_lo, seen_hi);
 			if (ok && !(flags & BRAID_AUDIT_EXACT) && c->hi - seen_lo[j] >= need) {
 				c->lo = seen_lo[j];
-			} else if (ok && seen_lo[j] <= 1e-9) {
-				/* a feasible point at 0 is the minimum: cells are
-				 * non-negative */
-				c->lo = 0;
+			} else if (ok && seen_lo[j] <= lower_bound(&s, cs, v, flags) + 1e-9) {
+				/* a feasible point at the lower bound is the
+				 * minimum */
+				c->lo = lower_bound(&s, cs, v, flags);
 				c->exact = 1;
 			} else {
 				c->lo = solve(lp, GLP_MIN, j, (int)nmem, &out->n_lp, &ok);
@@ -518,11 +532,12 @@ out:
 
 braid_rc braid_release_verify(const struct braid_cellset *cs,
 			      const struct braid_ledger *ledger,
-			      int64_t protection, struct braid_err *err)
+			      int64_t protection, unsigned flags,
+			      struct braid_err *err)
 {
 	struct braid_audit a;
 	braid_audit_init(&a);
-	braid_rc rc = braid_release_audit(cs, ledger, protection, 0, &a, err);
+	braid_rc rc = braid_release_audit(cs, ledger, protection, flags, &a, err);
 	for (size_t i = 0; !rc && i < a.n; i++)
 		if (!a.cells[i].ok) {
 			rc = braid_err_set(err, BRAID_EDENIED,

@@ -100,13 +100,17 @@ static double cost(int64_t v, int64_t p)
 static size_t cheapest_in(const struct braid__sys *s,
 			  const struct braid_cellset *cs,
 			  const unsigned char *ledger_known, size_t k,
-			  int64_t p)
+			  int64_t p, int zeros_shown)
 {
 	size_t best = SIZE_MAX;
 	double bc = INFINITY;
 	for (size_t j = s->con_off[k]; j <= s->con_off[k + 1]; j++) {
 		size_t v = j < s->con_off[k + 1] ? s->parts[j] : s->con_total[k];
 		if (v >= s->ncur || s->known[v] == 0 || ledger_known[v])
+			continue;
+		/* where zeros are shown, a hidden zero would break the
+		 * reader's (and the audit's) "hidden means at least 1" */
+		if (zeros_shown && cs->cells[v].value == 0)
 			continue;
 		double c = cost(cs->cells[v].value, p);
 		if (c < bc) {
@@ -164,7 +168,7 @@ static int sum_too_small(const struct braid__sys *s,
  *    sensitive and S < p, the pattern is too narrow already.
  * Each violation gets the constraint's cheapest other cell suppressed. */
 static braid_rc singletons(struct braid_cellset *cs, struct braid__sys *s,
-			   const unsigned char *lk, int64_t p)
+			   const unsigned char *lk, int64_t p, int zs)
 {
 	int changed = 1;
 	while (changed) {
@@ -179,7 +183,7 @@ static braid_rc singletons(struct braid_cellset *cs, struct braid__sys *s,
 				continue;
 			if (unk != 1 && !small)
 				continue;
-			size_t v = cheapest_in(s, cs, lk, k, p);
+			size_t v = cheapest_in(s, cs, lk, k, p, zs);
 			if (v != SIZE_MAX) {
 				mark(cs, s, v);
 				changed = 1;
@@ -202,7 +206,7 @@ braid_rc braid_suppress_complementary(struct braid_cellset *cs,
 	if (!lk)
 		rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
 	else
-		rc = singletons(cs, &s, lk, prot_of(opt));
+		rc = singletons(cs, &s, lk, prot_of(opt), opt->allow_zero);
 	free(lk);
 	braid__sys_release(&s);
 	return rc;
@@ -212,7 +216,7 @@ braid_rc braid_suppress_complementary(struct braid_cellset *cs,
  * then in a constraint of a cell sharing one with f.  SIZE_MAX if none. */
 static size_t widen(const struct braid__sys *s, const struct braid_cellset *cs,
 		    const struct incid *in, const unsigned char *lk, size_t f,
-		    int64_t p)
+		    int64_t p, int zs)
 {
 	size_t best = SIZE_MAX;
 	double bc = INFINITY;
@@ -227,7 +231,7 @@ static size_t widen(const struct braid__sys *s, const struct braid_cellset *cs,
 					if (s->known[g] || g == f)
 						continue;
 					for (size_t b = in->off[g]; b < in->off[g + 1]; b++) {
-						size_t v = cheapest_in(s, cs, lk, in->con[b], p);
+						size_t v = cheapest_in(s, cs, lk, in->con[b], p, zs);
 						if (v != SIZE_MAX && cost(cs->cells[v].value, p) < bc) {
 							bc = cost(cs->cells[v].value, p);
 							best = v;
@@ -235,7 +239,7 @@ static size_t widen(const struct braid__sys *s, const struct braid_cellset *cs,
 					}
 					continue;
 				}
-				size_t v = cheapest_in(s, cs, lk, k2, p);
+				size_t v = cheapest_in(s, cs, lk, k2, p, zs);
 				if (v != SIZE_MAX && cost(cs->cells[v].value, p) < bc) {
 					bc = cost(cs->cells[v].value, p);
 					best = v;
@@ -273,8 +277,9 @@ braid_rc braid_release_protect(struct braid_cellset *cs,
 			rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
 			goto next;
 		}
-		singletons(cs, &s, lk, p);
-		if ((rc = braid_release_audit(cs, ledger, p, 0, a, err)))
+		singletons(cs, &s, lk, p, opt->allow_zero);
+		if ((rc = braid_release_audit(cs, ledger, p,
+						 opt->allow_zero ? BRAID_AUDIT_ZEROS_SHOWN : 0, a, err)))
 			goto next;
 		a->rounds = round + 1;
 		if (a->n_failed == 0)
@@ -289,7 +294,7 @@ braid_rc braid_release_protect(struct braid_cellset *cs,
 				for (size_t v = s.ncur; v < s.nvar; v++)
 					if (s.id[v] == a->cells[i].id)
 						f = v;
-			size_t v = f == SIZE_MAX ? SIZE_MAX : widen(&s, cs, &in, lk, f, p);
+			size_t v = f == SIZE_MAX ? SIZE_MAX : widen(&s, cs, &in, lk, f, p, opt->allow_zero);
 			if (v == SIZE_MAX) {
 				if (!stuck)
 					stuck = a->cells[i].id;

@@ -10,13 +10,14 @@
 
 /* Every primary cell of cs has an audit interval at least p wide, and no
  * primary cell is shown.  Returns the number of primary cells. */
-static size_t assert_protected(const struct braid_cellset *cs,
-			       const struct braid_ledger *l, int64_t p)
+static size_t assert_protected_f(const struct braid_cellset *cs,
+				 const struct braid_ledger *l, int64_t p,
+				 unsigned flags)
 {
 	struct braid_audit a;
 	struct braid_err err;
 	braid_audit_init(&a);
-	ASSERT_EQ(braid_release_audit(cs, l, p, BRAID_AUDIT_EXACT, &a, &err), BRAID_OK);
+	ASSERT_EQ(braid_release_audit(cs, l, p, BRAID_AUDIT_EXACT | flags, &a, &err), BRAID_OK);
 	size_t prim = 0;
 	for (size_t i = 0; i < braid_cellset_count(cs); i++)
 		prim += braid_cellset_cell(cs, i)->status == BRAID_CELL_PRIMARY;
@@ -33,9 +34,15 @@ static size_t assert_protected(const struct braid_cellset *cs,
 		}
 	}
 	ASSERT_EQ(a.n_failed, 0);
-	ASSERT_EQ(braid_release_verify(cs, l, p, &err), BRAID_OK);
+	ASSERT_EQ(braid_release_verify(cs, l, p, flags, &err), BRAID_OK);
 	braid_audit_release(&a);
 	return prim;
+}
+
+static size_t assert_protected(const struct braid_cellset *cs,
+			       const struct braid_ledger *l, int64_t p)
+{
+	return assert_protected_f(cs, l, p, 0);
 }
 
 static void set_status(struct braid_cellset *cs, const char *id, int st)
@@ -106,11 +113,11 @@ TEST(release_audit_catches_total_minus_other_cells)
 	ASSERT_NEAR(a.cells[0].hi, 3, 1e-9);
 	ASSERT_EQ(a.n_failed, 1);
 	braid_audit_release(&a);
-	ASSERT_EQ(braid_release_verify(cs, NULL, 11, &err), BRAID_EDENIED);
+	ASSERT_EQ(braid_release_verify(cs, NULL, 11, 0, &err), BRAID_EDENIED);
 	ASSERT(strstr(err.msg, "'T|t1|a'"));
 	/* one complement in the row is not enough: the column still gives it */
 	set_status(cs, "T|t1|b", BRAID_CELL_COMPLEMENT);
-	ASSERT_EQ(braid_release_verify(cs, NULL, 11, &err), BRAID_EDENIED);
+	ASSERT_EQ(braid_release_verify(cs, NULL, 11, 0, &err), BRAID_EDENIED);
 	/* protect finds a pattern and the audit proves it */
 	ASSERT_EQ(braid_release_protect(cs, &o, NULL, NULL, &err), BRAID_OK);
 	ASSERT_EQ(assert_protected(cs, NULL, 11), 1);
@@ -129,8 +136,8 @@ TEST(release_audit_narrow_interval_from_small_partner_is_refused)
 	set_status(cs, "T|t1|b", BRAID_CELL_PRIMARY);
 	set_status(cs, "T|t2|a", BRAID_CELL_COMPLEMENT);
 	set_status(cs, "T|t2|b", BRAID_CELL_COMPLEMENT);
-	ASSERT_EQ(braid_release_verify(cs, NULL, 5, &err), BRAID_EDENIED);
-	ASSERT_EQ(braid_release_verify(cs, NULL, 4, &err), BRAID_OK);
+	ASSERT_EQ(braid_release_verify(cs, NULL, 5, 0, &err), BRAID_EDENIED);
+	ASSERT_EQ(braid_release_verify(cs, NULL, 4, 0, &err), BRAID_OK);
 	struct braid_protect_opts o = {.min_cell = 5};
 	ASSERT_EQ(braid_release_protect(cs, &o, NULL, NULL, &err), BRAID_OK);
 	assert_protected(cs, NULL, 5);
@@ -167,7 +174,7 @@ TEST(release_audit_catches_hierarchy_attack)
 	set_status(cs, "tract|t1|b", BRAID_CELL_COMPLEMENT);
 	set_status(cs, "tract|t3|a", BRAID_CELL_COMPLEMENT);
 	set_status(cs, "tract|t3|b", BRAID_CELL_COMPLEMENT);
-	ASSERT_EQ(braid_release_verify(cs, NULL, 10, &err), BRAID_OK);
+	ASSERT_EQ(braid_release_verify(cs, NULL, 10, 0, &err), BRAID_OK);
 	braid_cellset_free(cs);
 	/* ... but district D's count of a minus t2's gives it away */
 	cs = tracts_and_districts(1);
@@ -175,7 +182,7 @@ TEST(release_audit_catches_hierarchy_attack)
 	set_status(cs, "tract|t1|b", BRAID_CELL_COMPLEMENT);
 	set_status(cs, "tract|t3|a", BRAID_CELL_COMPLEMENT);
 	set_status(cs, "tract|t3|b", BRAID_CELL_COMPLEMENT);
-	ASSERT_EQ(braid_release_verify(cs, NULL, 10, &err), BRAID_EDENIED);
+	ASSERT_EQ(braid_release_verify(cs, NULL, 10, 0, &err), BRAID_EDENIED);
 	ASSERT(strstr(err.msg, "tract|t1|a"));
 	/* protect handles the whole hierarchy */
 	struct braid_protect_opts o = {.min_cell = 10};
@@ -208,9 +215,9 @@ TEST(release_ledger_catches_differencing_pair)
 	ASSERT_EQ(braid_cellset_add(r2, "age|t1|young", 37, NULL, &err), BRAID_OK);
 	ASSERT_EQ(braid_cellset_add(r2, "age|t1|*", 40, NULL, &err), BRAID_OK);
 	ASSERT_EQ(braid_suppress_primary(r2, &o, NULL, &err), BRAID_OK);
-	ASSERT_EQ(braid_release_verify(r2, NULL, 11, &err), BRAID_OK);
+	ASSERT_EQ(braid_release_verify(r2, NULL, 11, 0, &err), BRAID_OK);
 	/* with the ledger: 40 - 37 = 3 */
-	ASSERT_EQ(braid_release_verify(r2, l, 11, &err), BRAID_EDENIED);
+	ASSERT_EQ(braid_release_verify(r2, l, 11, 0, &err), BRAID_EDENIED);
 	ASSERT(strstr(err.msg, "age|t1|old"));
 	/* the ledger survives its JSON and never holds a suppressed value */
 	char *js = braid_ledger_to_json(l);
@@ -220,7 +227,7 @@ TEST(release_ledger_catches_differencing_pair)
 	struct braid_ledger *l2 = NULL;
 	ASSERT_EQ(braid_ledger_from_json(js, &l2, &err), BRAID_OK);
 	ASSERT_EQ(braid_ledger_ncells(l2), braid_ledger_ncells(l));
-	ASSERT_EQ(braid_release_verify(r2, l2, 11, &err), BRAID_EDENIED);
+	ASSERT_EQ(braid_release_verify(r2, l2, 11, 0, &err), BRAID_EDENIED);
 	/* protect with the ledger hides the young count again */
 	ASSERT_EQ(braid_release_protect(r2, &o, l2, NULL, &err), BRAID_OK);
 	ASSERT_NE(braid_cellset_cell(r2, braid_cellset_find(r2, "age|t1|young"))->status,
@@ -260,7 +267,7 @@ TEST(release_cell_published_earlier_cannot_be_protected)
 	/* a contradicting republication is an error, not a silent pass */
 	struct braid_cellset *r3 = braid_cellset_new();
 	ASSERT_EQ(braid_cellset_add(r3, "T|t2|*", 80, NULL, &err), BRAID_OK);
-	ASSERT_EQ(braid_release_verify(r3, l, 5, &err), BRAID_EINVAL);
+	ASSERT_EQ(braid_release_verify(r3, l, 5, 0, &err), BRAID_EINVAL);
 	braid_ledger_free(l);
 	braid_cellset_free(r1);
 	braid_cellset_free(r3);
@@ -331,7 +338,7 @@ TEST(release_random_hierarchies_always_pass_the_audit)
 		ASSERT_EQ(braid_cellset_add_rollup(cs, "T", "D", nt, tr, par, nc, cols, &err), BRAID_OK);
 		struct braid_protect_opts o = {.min_cell = 5, .allow_zero = (int)(trial & 1)};
 		ASSERT_EQ(braid_release_protect(cs, &o, NULL, NULL, &err), BRAID_OK);
-		assert_protected(cs, NULL, 5);
+		assert_protected_f(cs, NULL, 5, o.allow_zero ? BRAID_AUDIT_ZEROS_SHOWN : 0);
 		braid_cellset_free(cs);
 	}
 }
@@ -418,7 +425,7 @@ TEST(release_audit_catches_attack_across_tables_of_one_release)
 		set_status(cs, "sex|t2|f", BRAID_CELL_COMPLEMENT);
 		set_status(cs, "sex|t2|*", BRAID_CELL_COMPLEMENT);
 		/* ... but the age table shows t1's total: 33 - 30 = 3 */
-		braid_rc rc = braid_release_verify(cs, NULL, 11, &err);
+		braid_rc rc = braid_release_verify(cs, NULL, 11, 0, &err);
 		if (!linked) {
 			ASSERT_EQ(rc, BRAID_OK);
 		} else {
@@ -472,4 +479,44 @@ TEST(release_ledger_json_errors_name_the_place)
 	ASSERT_EQ(braid_ledger_from_json("{\"cells\": [], \"constraints\": []}", &l, &err), BRAID_OK);
 	ASSERT_EQ(braid_ledger_ncells(l), 0);
 	braid_ledger_free(l);
+}
+
+TEST(release_audit_knows_hidden_cells_are_not_zero_when_zeros_are_shown)
+{
+	struct braid_err err;
+	static const char *rows[] = {"t1", "t2"};
+	static const char *cols[] = {"a", "b"};
+	int64_t v[] = {3, 8, 8, 40};
+	struct braid_cellset *cs = braid_cellset_new();
+	ASSERT_EQ(braid_cellset_add_table2(cs, "T", 2, rows, 2, cols, v, &err), BRAID_OK);
+	set_status(cs, "T|t1|a", BRAID_CELL_PRIMARY);
+	set_status(cs, "T|t1|b", BRAID_CELL_COMPLEMENT);
+	set_status(cs, "T|t2|a", BRAID_CELL_COMPLEMENT);
+	set_status(cs, "T|t2|b", BRAID_CELL_COMPLEMENT);
+	/* t1|a in [0, 11] from the sums alone ... */
+	ASSERT_EQ(braid_release_verify(cs, NULL, 11, 0, &err), BRAID_OK);
+	/* ... but in [1, 10] when every hidden cell must be non-zero */
+	struct braid_audit a;
+	braid_audit_init(&a);
+	ASSERT_EQ(braid_release_audit(cs, NULL, 11, BRAID_AUDIT_EXACT | BRAID_AUDIT_ZEROS_SHOWN,
+				      &a, &err), BRAID_OK);
+	ASSERT_EQ(a.n, 1);
+	ASSERT_NEAR(a.cells[0].lo, 1, 1e-9);
+	ASSERT_NEAR(a.cells[0].hi, 10, 1e-9);
+	braid_audit_release(&a);
+	ASSERT_EQ(braid_release_verify(cs, NULL, 11, BRAID_AUDIT_ZEROS_SHOWN, &err), BRAID_EDENIED);
+	/* protect with zeros shown widens it, and never hides a zero */
+	braid_cellset_free(cs);
+	int64_t w[] = {3, 8, 0, 8, 40, 0, 0, 30, 25};
+	cs = braid_cellset_new();
+	ASSERT_EQ(braid_cellset_add_table2(cs, "T", 3, R3, 3, C3, w, &err), BRAID_OK);
+	struct braid_protect_opts o = {.min_cell = 11, .allow_zero = 1};
+	ASSERT_EQ(braid_release_protect(cs, &o, NULL, NULL, &err), BRAID_OK);
+	assert_protected_f(cs, NULL, 11, BRAID_AUDIT_ZEROS_SHOWN);
+	for (size_t i = 0; i < braid_cellset_count(cs); i++) {
+		const struct braid_cell *c = braid_cellset_cell(cs, i);
+		if (c->value == 0)
+			ASSERT_EQ(c->status, BRAID_CELL_SHOWN);
+	}
+	braid_cellset_free(cs);
 }
