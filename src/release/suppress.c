@@ -294,7 +294,14 @@ braid_rc braid_release_protect(struct braid_cellset *cs,
 				for (size_t v = s.ncur; v < s.nvar; v++)
 					if (s.id[v] == a->cells[i].id)
 						f = v;
-			size_t v = f == SIZE_MAX ? SIZE_MAX : widen(&s, cs, &in, lk, f, p, opt->allow_zero);
+			if (f == SIZE_MAX || s.known[f]) {
+				/* published (here by the ledger's say, or earlier):
+				 * no suppression can take it back */
+				stuck = a->cells[i].id;
+				added = 0;
+				break;
+			}
+			size_t v = widen(&s, cs, &in, lk, f, p, opt->allow_zero);
 			if (v == SIZE_MAX) {
 				if (!stuck)
 					stuck = a->cells[i].id;
