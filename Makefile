@@ -33,7 +33,7 @@ deps:
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(CFLAGS) -MMD -MP -MF $(@:.o=.d) -c $< -o $@.$$$$.tmp && mv -f $@.$$$$.tmp $@
+	@$(CC) $(CFLAGS) -MMD -MP -MT $@ -MF $(@:.o=.d) -c $< -o $@.$$$$.tmp && mv -f $@.$$$$.tmp $@
 
 $(BUILD)/libbraid.a: $(LIB_OBJ)
 	@rm -f $@.$$$$.tmp
@@ -61,6 +61,7 @@ fuzz:
 	@mkdir -p $(BUILD)/libfuzzer
 	for f in $(FUZZ_SRC); do \
 	  clang -std=c17 -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude \
+	    -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	    $$(pkg-config --cflags $(PKGS)) $$f $(LIB_SRC) \
 	    -o $(BUILD)/libfuzzer/$$(basename $$f .c) $(LDLIBS) || exit 1; \
 	done
