@@ -107,7 +107,9 @@ braid_rc braid_cellset_csv(const struct braid_cellset *cs,
  * What earlier releases published: cell ids with their shown values, the
  * ids of primary-suppressed cells (never their values) and the constraints
  * between ids.  The caller persists it (JSON) and passes it to the next
- * protect/audit, so that differencing across releases is caught. */
+ * protect/audit, so that differencing across releases is caught.  Noisy
+ * cells are recorded as not exactly known.  The ledger says which cells
+ * were primary: it is internal, never published. */
 struct braid_ledger;
 struct braid_ledger *braid_ledger_new(void);
 void braid_ledger_free(struct braid_ledger *l);

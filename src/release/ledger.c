@@ -139,9 +139,15 @@ braid_rc braid_ledger_record(struct braid_ledger *l,
 		rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < cs->n && !rc; i++)
-		rc = put_cell(l, cs->cells[i].id, cs->cells[i].status,
-			      cs->cells[i].shown, &map[i], err);
+	for (size_t i = 0; i < cs->n && !rc; i++) {
+		const struct braid_cell *c = &cs->cells[i];
+		int st = c->status;
+		/* A noisy number is not the count: to the audit it is as
+		 * unknown as a complement (DP accounting covers it). */
+		if (st == BRAID_CELL_SHOWN && (c->flags & BRAID_CELLF_NOISE))
+			st = BRAID_CELL_COMPLEMENT;
+		rc = put_cell(l, c->id, st, c->shown, &map[i], err);
+	}
 	for (size_t k = 0; k < cs->ncon && !rc; k++) {
 		size_t n = cs->con_off[k + 1] - cs->con_off[k];
 		for (size_t j = 0; j < n; j++)

@@ -236,3 +236,27 @@ TEST(release_noise_refuses_two_breakdowns_of_one_total_without_spending)
 	ASSERT_NEAR(b.spent, 0, 1e-12);
 	braid_cellset_free(cs);
 }
+
+TEST(release_ledger_does_not_take_noisy_numbers_for_counts)
+{
+	struct braid_err err;
+	struct braid_rng r;
+	struct braid_budget b;
+	braid_rng_init_seeded(&r, 8);
+	braid_budget_init(&b, "A1", 1.0);
+	struct braid_cellset *cs = hier();
+	struct braid_noise_opts o = {.mech = BRAID_NOISE_DLAPLACE, .epsilon = 0.5};
+	ASSERT_EQ(braid_release_add_noise(cs, &o, &b, &r, NULL, &err), BRAID_OK);
+	struct braid_ledger *l = braid_ledger_new();
+	ASSERT_EQ(braid_ledger_record(l, cs, &err), BRAID_OK);
+	char *js = braid_ledger_to_json(l);
+	ASSERT(js && !strstr(js, "\"value\""));
+	/* the exact table may follow a noisy one without a contradiction */
+	struct braid_cellset *exact = hier();
+	struct braid_protect_opts po = {.min_cell = 3};
+	ASSERT_EQ(braid_release_protect(exact, &po, l, NULL, &err), BRAID_OK);
+	free(js);
+	braid_ledger_free(l);
+	braid_cellset_free(cs);
+	braid_cellset_free(exact);
+}
