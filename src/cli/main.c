@@ -26,6 +26,7 @@ static const struct braid_cmd commands[] = {
 	{"export", "export the person index (source,record_id,person_id)", cmd_export},
 	{"person", "a person's history of merges and splits, or records", cmd_person},
 	{"model", "show the linkage model of the latest run", cmd_model},
+	{"query", "run a cohort query (counts or rows) under an agreement", cmd_query},
 };
 
 static void usage(FILE *f)
