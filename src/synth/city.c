@@ -31,6 +31,18 @@
 #define NONE INT32_MAX
 #define REENTRY_EFFECT (-0.12) /* planted: change in P(re-booking within 365 days) */
 
+/* Bounded string copy (truncates; always NUL-terminates when n > 0). */
+static void scopy(char *d, size_t n, const char *s)
+{
+	if (!n)
+		return;
+	size_t k = strlen(s);
+	if (k >= n)
+		k = n - 1;
+	memmove(d, s, k);
+	d[k] = 0;
+}
+
 /* ---------------------------------------------------------------- error profiles
  * name multi  typo  phon  nick  swap  mif  marks hyph  dm    ydig  mfirst mdob  mssn  ssnty ssnph stale abbrf space dup
  *                                                                                  upper ascii abbr first dob ssn middle */
@@ -190,10 +202,10 @@ static void pick_first(struct world *w, struct person *p, struct rng *r, char in
 		for (size_t i = 0; i < sizeof accent_first / sizeof accent_first[0]; i++)
 			if (!strcmp(nm, accent_first[i][0]))
 				nm = accent_first[i][1];
-	snprintf(p->first, sizeof p->first, "%s", nm);
+	scopy(p->first, sizeof p->first, nm);
 	if (braid__rng_chance(r, 0.65)) {
 		const char *mn = braid__name_draw(&w->ref.first[dec][sx], r);
-		snprintf(p->middle, sizeof p->middle, "%s", mn);
+		scopy(p->middle, sizeof p->middle, mn);
 	} else {
 		p->middle[0] = 0;
 	}
@@ -260,7 +272,7 @@ static struct person *add_person(struct world *w, struct household *h, struct rn
 
 static void draw_surname(struct world *w, int group, struct rng *r, char *out, size_t n)
 {
-	snprintf(out, n, "%s", braid__name_draw(&w->ref.last[group], r));
+	scopy(out, n, braid__name_draw(&w->ref.last[group], r));
 }
 
 static int draw_group(const struct tract *t, struct rng *r)
@@ -277,11 +289,13 @@ static int draw_group(const struct tract *t, struct rng *r)
 static void place_address(struct world *w, struct addr *a, int near_tract, struct rng *r, int poor)
 {
 	const struct ref *ref = &w->ref;
-	int s = (int)braid__rng_range(r, 0, (long)ref->nstreets - 1);
-	/* Half of moves stay in the neighbourhood: retry for a segment in the tract. */
-	if (near_tract >= 0)
-		for (int k = 0; k < 200 && ref->streets[s].tract != near_tract; k++)
-			s = (int)braid__rng_range(r, 0, (long)ref->nstreets - 1);
+	int s;
+	size_t lo_i = near_tract >= 0 ? ref->tract_first[near_tract] : 0;
+	size_t hi_i = near_tract >= 0 ? ref->tract_first[near_tract + 1] : 0;
+	if (hi_i > lo_i) /* a move within the neighbourhood */
+		s = (int)ref->tract_street[lo_i + (size_t)braid__rng_range(r, 0, (long)(hi_i - lo_i) - 1)];
+	else
+		s = (int)braid__rng_range(r, 0, (long)ref->nstreets - 1);
 	const struct street *st = &ref->streets[s];
 	int side = st->hi[0] > 0 ? 0 : 1;
 	if (st->hi[0] > 0 && st->hi[1] > 0)
@@ -355,11 +369,11 @@ static void gen_household(struct world *w, struct household *h, struct rng *r)
 		 * some keep theirs (then "former" stays empty). */
 		double v = braid__rng_unif(r);
 		if (v < 0.70) {
-			snprintf(wife->last, sizeof wife->last, "%s", husb->last);
+			scopy(wife->last, sizeof wife->last, husb->last);
 		} else if (v < 0.80) {
 			snprintf(wife->last, sizeof wife->last, "%s-%s", wife->former, husb->last);
 		} else {
-			snprintf(wife->last, sizeof wife->last, "%s", wife->former);
+			scopy(wife->last, sizeof wife->last, wife->former);
 			wife->former[0] = 0;
 		}
 		if (wife->former[0]) {
@@ -402,16 +416,16 @@ static void gen_household(struct world *w, struct household *h, struct rng *r)
 		    mother->former[0])
 			snprintf(c->last, sizeof c->last, "%s %s", father->last, mother->former);
 		else if (father)
-			snprintf(c->last, sizeof c->last, "%s", father->last);
+			scopy(c->last, sizeof c->last, father->last);
 		else if (other_surname[0] && braid__rng_chance(r, 0.3))
-			snprintf(c->last, sizeof c->last, "%s", other_surname);
+			scopy(c->last, sizeof c->last, other_surname);
 		else
-			snprintf(c->last, sizeof c->last, "%s", head->last);
+			scopy(c->last, sizeof c->last, head->last);
 		/* Jr / Sr: a son named after his father, 20-40 years apart. */
 		if (father && sex == 'M' && age_at(father->dob, w->A) - age >= 20 &&
 		    age_at(father->dob, w->A) - age <= 40 && braid__rng_chance(r, 0.06)) {
-			snprintf(c->first, sizeof c->first, "%s", father->first);
-			snprintf(c->middle, sizeof c->middle, "%s", father->middle);
+			scopy(c->first, sizeof c->first, father->first);
+			scopy(c->middle, sizeof c->middle, father->middle);
 			snprintf(c->suffix, sizeof c->suffix, "JR");
 			snprintf(father->suffix, sizeof father->suffix, "SR");
 		}
@@ -648,12 +662,24 @@ static void fmt_ymd(char *out, size_t n, int y, int m, int d, int style)
 {
 	static const char *const mon[] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
 					  "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
-	switch (style) {
-	case D_US: snprintf(out, n, "%02d/%02d/%04d", m, d, y); break;
-	case D_COMPACT: snprintf(out, n, "%04d%02d%02d", y, m, d); break;
-	case D_DMONY: snprintf(out, n, "%02d-%s-%04d", d, mon[(m - 1) % 12], y); break;
-	default: snprintf(out, n, "%04d-%02d-%02d", y, m, d); break;
+	if (n < 12 || y < 0 || y > 9999 || m < 1 || m > 12 || d < 1 || d > 31) {
+		snprintf(out, n, "%d-%d-%d", y, m, d);
+		return;
 	}
+	char Y[4] = {(char)('0' + y / 1000), (char)('0' + y / 100 % 10), (char)('0' + y / 10 % 10),
+		     (char)('0' + y % 10)};
+	char M[2] = {(char)('0' + m / 10), (char)('0' + m % 10)};
+	char D[2] = {(char)('0' + d / 10), (char)('0' + d % 10)};
+	char *o = out;
+#define CP(a, k) (memcpy(o, a, k), o += k)
+	switch (style) {
+	case D_US: CP(M, 2); *o++ = '/'; CP(D, 2); *o++ = '/'; CP(Y, 4); break;
+	case D_COMPACT: CP(Y, 4); CP(M, 2); CP(D, 2); break;
+	case D_DMONY: CP(D, 2); *o++ = '-'; CP(mon[m - 1], 3); *o++ = '-'; CP(Y, 4); break;
+	default: CP(Y, 4); *o++ = '-'; CP(M, 2); *o++ = '-'; CP(D, 2); break;
+	}
+#undef CP
+	*o = 0;
 }
 
 static const char *fdate(char *out, int32_t t, int style)
@@ -669,35 +695,66 @@ static const char *fdate(char *out, int32_t t, int style)
 }
 
 /* One CSV field followed by sep; quoted when it holds a comma, quote or
- * line break (RFC 4180). */
+ * line break (RFC 4180).  The files are written by this thread only, so the
+ * unlocked stdio calls are safe and avoid a lock per field. */
 static void put(FILE *f, const char *s, char sep)
 {
-	if (strpbrk(s, ",\"\r\n")) {
-		fputc('"', f);
+	size_t n = 0;
+	int quote = 0;
+	for (; s[n]; n++)
+		quote |= s[n] == ',' || s[n] == '"' || s[n] == '\n' || s[n] == '\r';
+	if (quote) {
+		putc_unlocked('"', f);
 		for (; *s; s++) {
 			if (*s == '"')
-				fputc('"', f);
-			fputc(*s, f);
+				putc_unlocked('"', f);
+			putc_unlocked(*s, f);
 		}
-		fputc('"', f);
+		putc_unlocked('"', f);
 	} else {
-		fputs(s, f);
+		fwrite_unlocked(s, 1, n, f);
 	}
-	fputc(sep, f);
+	putc_unlocked(sep, f);
+}
+
+static char *utoa_rev(char *end, unsigned long v)
+{
+	*--end = 0;
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
 }
 
 static void putl(FILE *f, long v, char sep)
 {
 	char b[24];
-	snprintf(b, sizeof b, "%ld", v);
-	put(f, b, sep);
+	char *p = utoa_rev(b + sizeof b, (unsigned long)(v < 0 ? -v : v));
+	if (v < 0)
+		*--p = '-';
+	put(f, p, sep);
 }
 
+/* Money with two decimals, without printf's floating-point path. */
 static void putm(FILE *f, double v, char sep)
 {
+	long c = lround(v * 100.0);
 	char b[32];
-	snprintf(b, sizeof b, "%.2f", v);
-	put(f, b, sep);
+	char *p = utoa_rev(b + sizeof b, (unsigned long)(c < 0 ? -c : c) / 100);
+	size_t k = strlen(p);
+	char out[40];
+	size_t o = 0;
+	if (c < 0)
+		out[o++] = '-';
+	memcpy(out + o, p, k);
+	o += k;
+	long cents = (c < 0 ? -c : c) % 100;
+	out[o++] = '.';
+	out[o++] = (char)('0' + cents / 10);
+	out[o++] = (char)('0' + cents % 10);
+	out[o] = 0;
+	put(f, out, sep);
 }
 
 /* ---------------------------------------------------------------- a source's view of a person */
@@ -712,9 +769,9 @@ struct ident {
 static void swap_str(char *a, char *b, size_t n)
 {
 	char t[192];
-	snprintf(t, sizeof t, "%s", a);
-	snprintf(a, n, "%s", b);
-	snprintf(b, n, "%s", t);
+	scopy(t, sizeof t, a);
+	scopy(a, n, b);
+	scopy(b, n, t);
 }
 
 static void title_ascii(char *s)
@@ -736,11 +793,11 @@ static void make_ident(struct world *w, int src, const struct person *p, int32_t
 	struct src_stats *ss = &w->ss[src];
 	double sc = w->o->error_scale;
 	memset(id, 0, sizeof *id);
-	snprintf(id->first, sizeof id->first, "%s", p->first);
-	snprintf(id->middle, sizeof id->middle, "%s", p->middle);
+	scopy(id->first, sizeof id->first, p->first);
+	scopy(id->middle, sizeof id->middle, p->middle);
 	snprintf(id->last, sizeof id->last, "%s",
 		 (p->former[0] && t < p->marriage) ? p->former : p->last);
-	snprintf(id->suffix, sizeof id->suffix, "%s", p->suffix);
+	scopy(id->suffix, sizeof id->suffix, p->suffix);
 	ss->with_field[0] += sp->has_first;
 	ss->with_field[1] += sp->has_first;
 	ss->with_field[2] += sp->has_dob;
@@ -772,12 +829,12 @@ static void make_ident(struct world *w, int src, const struct person *p, int32_t
 				braid__err_typo(id->first, sizeof id->first, r);
 		} else if (u < c) {
 			char upname[64];
-			snprintf(upname, sizeof upname, "%s", id->first);
+			scopy(upname, sizeof upname, id->first);
 			braid__err_strip_marks(upname, sizeof upname);
 			braid_ascii_upper(upname);
 			const char *nk = braid__nick_of(&w->ref, upname, r);
 			if (nk) {
-				snprintf(id->first, sizeof id->first, "%s", nk);
+				scopy(id->first, sizeof id->first, nk);
 				title_ascii(id->first);
 				ss->err[E_NICK]++;
 			} else {
@@ -864,7 +921,7 @@ static void make_ident(struct world *w, int src, const struct person *p, int32_t
 			ss->err[E_SSN]++;
 		} else if (u < b) {
 			static const char *const ph[] = {"999999999", "000000000", "123456789", "111111111"};
-			snprintf(id->ssn, sizeof id->ssn, "%s", ph[braid__rng_range(r, 0, 3)]);
+			scopy(id->ssn, sizeof id->ssn, ph[braid__rng_range(r, 0, 3)]);
 			ss->err[E_SSN]++;
 		} else if (u < c) {
 			int i = (int)braid__rng_range(r, 0, 7);
@@ -882,7 +939,7 @@ static void make_ident(struct world *w, int src, const struct person *p, int32_t
 	id->abbr = braid__rng_chance(r, braid__rate(sp->abbr_flip, sc)) ? !sp->abbr : sp->abbr;
 	if (id->abbr != sp->abbr)
 		ss->err[E_ABBR]++;
-	snprintf(id->phone, sizeof id->phone, "%s", p->phone);
+	scopy(id->phone, sizeof id->phone, p->phone);
 	ss->records++;
 }
 
@@ -903,7 +960,7 @@ static const char *fssn(char *out, const struct ident *id, int dashed)
 	else if (dashed)
 		snprintf(out, 16, "%.3s-%.2s-%.4s", id->ssn, id->ssn + 3, id->ssn + 5);
 	else
-		snprintf(out, 16, "%s", id->ssn);
+		scopy(out, 16, id->ssn);
 	return out;
 }
 
@@ -918,7 +975,7 @@ static const char *fphone(char *out, const char *ph, int style)
 	else if (style == 3)
 		snprintf(out, 20, "%.3s.%.3s.%.4s", ph, ph + 3, ph + 6);
 	else
-		snprintf(out, 20, "%s", ph);
+		scopy(out, 20, ph);
 	return out;
 }
 
@@ -1287,9 +1344,9 @@ static void w_birth(struct world *w, const struct household *h, const struct per
 	put(f, p->twin ? "2" : "1", ',');
 	char mf[64] = "", ml[96] = "", mm[96] = "";
 	if (mo) {
-		snprintf(mf, sizeof mf, "%s", mo->first);
-		snprintf(ml, sizeof ml, "%s", mo->former[0] && p->dob < mo->marriage ? mo->former : mo->last);
-		snprintf(mm, sizeof mm, "%s", mo->former[0] ? mo->former : mo->last);
+		scopy(mf, sizeof mf, mo->first);
+		scopy(ml, sizeof ml, mo->former[0] && p->dob < mo->marriage ? mo->former : mo->last);
+		scopy(mm, sizeof mm, mo->former[0] ? mo->former : mo->last);
 		braid__str_upper_utf8(mf, sizeof mf);
 		braid__str_upper_utf8(ml, sizeof ml);
 		braid__str_upper_utf8(mm, sizeof mm);
@@ -1748,7 +1805,7 @@ static void w_childcare(struct world *w)
 		char lic[24], nm[128], a[256];
 		snprintf(lic, sizeof lic, "%ld", 100000 + i * 13);
 		char sn[64];
-		snprintf(sn, sizeof sn, "%s", w->ref.streets[ad.street].name);
+		scopy(sn, sizeof sn, w->ref.streets[ad.street].name);
 		title_ascii(sn);
 		snprintf(nm, sizeof nm, "%s %s %s", word[braid__rng_range(&r, 0, 9)], sn,
 			 kind[braid__rng_range(&r, 0, 5)]);

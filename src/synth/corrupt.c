@@ -140,6 +140,11 @@ int braid__err_phonetic(char *s, size_t cap, struct rng *r)
 
 int braid__err_strip_marks(char *s, size_t cap)
 {
+	const char *q = s;
+	while (*q && !((unsigned char)*q & 0x80) && *q != '\'')
+		q++;
+	if (!*q)
+		return 0; /* plain ASCII: nothing to strip (the common case) */
 	utf8proc_uint8_t *out = NULL;
 	utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)s, 0, &out,
 					  UTF8PROC_NULLTERM | UTF8PROC_STABLE |

@@ -558,7 +558,26 @@ static braid_rc load_streets(struct ref *ref, uint64_t seed, struct braid_err *e
 	fclose(fp);
 	if (!rc && !ref->nstreets)
 		rc = braid_err_set(err, BRAID_EPARSE, "no usable street segments in %s", path);
-	return rc;
+	if (rc)
+		return rc;
+	/* Index streets by tract (counting sort) for moves within a neighbourhood. */
+	ref->tract_first = calloc(ref->ntracts + 1, sizeof *ref->tract_first);
+	ref->tract_street = calloc(ref->nstreets, sizeof *ref->tract_street);
+	if (!ref->tract_first || !ref->tract_street)
+		return braid_err_set(err, BRAID_ENOMEM, "out of memory indexing streets");
+	for (size_t i = 0; i < ref->nstreets; i++)
+		ref->tract_first[ref->streets[i].tract + 1]++;
+	for (size_t t = 0; t < ref->ntracts; t++)
+		ref->tract_first[t + 1] += ref->tract_first[t];
+	size_t *fill = calloc(ref->ntracts ? ref->ntracts : 1, sizeof *fill);
+	if (!fill)
+		return braid_err_set(err, BRAID_ENOMEM, "out of memory indexing streets");
+	for (size_t i = 0; i < ref->nstreets; i++) {
+		size_t t = (size_t)ref->streets[i].tract;
+		ref->tract_street[ref->tract_first[t] + fill[t]++] = (uint32_t)i;
+	}
+	free(fill);
+	return BRAID_OK;
 }
 
 braid_rc braid__ref_load(struct ref *ref, uint64_t seed, struct braid_err *err)
@@ -588,6 +607,8 @@ void braid__ref_release(struct ref *ref)
 		dist_free(&ref->last[k]);
 	free(ref->nicks);
 	free(ref->streets);
+	free(ref->tract_first);
+	free(ref->tract_street);
 	free(ref->tracts);
 	free(ref->districts);
 	braid_arena_release(&ref->arena);

@@ -67,6 +67,8 @@ struct ref {
 	size_t nnicks;
 	struct street *streets;
 	size_t nstreets;
+	size_t *tract_first;  /* streets of tract t: tract_street[tract_first[t] .. tract_first[t+1]) */
+	uint32_t *tract_street;
 	struct tract *tracts;
 	size_t ntracts;
 	char (*districts)[48];
