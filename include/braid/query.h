@@ -184,6 +184,61 @@ int braid_qformat_by_name(const char *name);
 braid_rc braid_qcounts_render(const struct braid_qcounts *c, enum braid_qformat f,
 			      struct braid_buf *out);
 
+/* Plans built by hand (for the analyses in src/analyze): the SQL and what
+ * it reads.  touch_type records (source, field) for every source that
+ * produces the event type (field NULL = the type itself). */
+braid_rc braid_qplan_new_sql(const char *sql, struct braid_qplan **out, struct braid_err *err);
+braid_rc braid_qplan_touch(struct braid_qplan *p, const char *source, const char *field);
+braid_rc braid_qplan_touch_type(struct braid_qplan *p, const struct braid_qcatalog *c,
+				const char *type, const char *field);
+/* Add every source and field of other to p. */
+braid_rc braid_qplan_merge(struct braid_qplan *p, const struct braid_qplan *other);
+/* Whether source maps person attribute field ("race", "zip", "sex",
+ * "ethnicity", "dob"). */
+int braid_qcatalog_source_maps(const struct braid_qcatalog *c, const char *source,
+			       const char *field);
+/* CREATE TEMP TABLE table AS the plan's SQL (an earlier one is dropped);
+ * table is one of our own names, never user input. */
+braid_rc braid_qplan_materialize(struct braid_store *s, const struct braid_qplan *p,
+				 const char *table, struct braid_err *err);
+
+/* ------------------------------------------------------------ analyses
+ * Service gaps (src/analyze/gaps.c): run a rules plan (braid_rules_compile)
+ * into temp table q_gaps and count: eligible, enrolled among the eligible,
+ * the gap (eligible, not enrolled), the enrollment rate among the
+ * eligible, and the gap and the eligible by ZIP.  BRAID_GAPS_ROWS_SQL then
+ * lists the gap (the outreach list) until braid_gaps_clear. */
+braid_rc braid_gaps_run(struct braid_store *s, const struct braid_qplan *rules_plan,
+			long min_cell, struct braid_qcounts **out, struct braid_err *err);
+#define BRAID_GAPS_ROWS_SQL \
+	"SELECT person_id, zip FROM temp.q_gaps WHERE eligible AND NOT enrolled ORDER BY person_id"
+void braid_gaps_clear(struct braid_store *s);
+
+/* Water shutoff (src/analyze/water.c): classify every account (a record
+ * with events of status_type) by its latest status on or before as_of:
+ * shut off, at risk (a shutoff notice), closed, or current; low-income
+ * when the account holder's person (through the person index) meets the
+ * low_income condition (rules syntax, e.g. "enrolled(snap, within 365
+ * days)") at as_of. */
+struct braid_water_opts {
+	const char *as_of;        /* "YYYY-MM-DD" */
+	const char *status_type;  /* "water_status" */
+	const char *shutoff;      /* status meaning shut off: "SHUT_OFF" */
+	const char *notice;       /* status meaning a shutoff notice: "SHUTOFF_NOTICE" */
+	const char *closed;       /* status meaning closed: "CLOSED" */
+	const char *low_income;   /* a rules condition; NULL = the demo city's default */
+};
+void braid_water_opts_init(struct braid_water_opts *o, const char *as_of);
+/* The plan (one row per account: account, class, zip, race, low_income)
+ * with every source and field it reads, for the policy request. */
+braid_rc braid_water_plan(const struct braid_qcatalog *cat, const struct braid_water_opts *o,
+			  struct braid_qplan **out, struct braid_err *err);
+/* Counts: accounts open, shut off, at risk, low-income, at risk and
+ * low-income (those the low-income rule would protect); tables by class
+ * and ZIP, class and race. */
+braid_rc braid_water_counts(struct braid_store *s, const struct braid_qplan *plan,
+			    long min_cell, struct braid_qcounts **out, struct braid_err *err);
+
 /* Run sql (ncols columns named names) and render its rows into out:
  * CSV with a header, a JSON array of objects, or an aligned table.
  * *nrows is the number of rows rendered. */

@@ -27,6 +27,7 @@ static const struct braid_cmd commands[] = {
 	{"person", "a person's history of merges and splits, or records", cmd_person},
 	{"model", "show the linkage model of the latest run", cmd_model},
 	{"query", "run a cohort query (counts or rows) under an agreement", cmd_query},
+	{"gaps", "eligible but not enrolled: counts, rate, outreach list", cmd_gaps},
 };
 
 static void usage(FILE *f)

@@ -557,3 +557,61 @@ braid_rc braid_query_compile(const struct braid_query *q, const struct braid_qca
 	*out = p;
 	return BRAID_OK;
 }
+
+/* ------------------------------------------------------------ by hand */
+
+braid_rc braid_qplan_new_sql(const char *sql, struct braid_qplan **out, struct braid_err *err)
+{
+	braid_rc rc = braid__q_plan_new(out, err);
+	if (rc)
+		return rc;
+	(*out)->kind = 2;
+	if (braid_buf_puts(&(*out)->sql, sql)) {
+		braid_qplan_free(*out);
+		*out = NULL;
+		return braid_err_set(err, BRAID_ETOOBIG, "SQL too large");
+	}
+	return BRAID_OK;
+}
+
+braid_rc braid_qplan_touch(struct braid_qplan *p, const char *source, const char *field)
+{
+	braid_rc rc = braid__q_plan_touch(p, source, field);
+	if (!rc)
+		braid__q_plan_finish(p);
+	return rc;
+}
+
+braid_rc braid_qplan_touch_type(struct braid_qplan *p, const struct braid_qcatalog *c,
+				const char *type, const char *field)
+{
+	braid_rc rc = braid__q_plan_touch_type(p, c, type, field);
+	if (!rc)
+		braid__q_plan_finish(p);
+	return rc;
+}
+
+braid_rc braid_qplan_merge(struct braid_qplan *p, const struct braid_qplan *other)
+{
+	for (size_t i = 0; i < other->nfields; i++) {
+		braid_rc rc = braid__q_plan_touch(p, other->fields[i].source, other->fields[i].field);
+		if (rc)
+			return rc;
+	}
+	braid__q_plan_finish(p);
+	return BRAID_OK;
+}
+
+int braid_qcatalog_source_maps(const struct braid_qcatalog *c, const char *source,
+			       const char *field)
+{
+	const struct q_csource *s = braid__q_catalog_source(c, source);
+	if (!s)
+		return 0;
+	for (int pa = 0; pa < PA__COUNT; pa++) {
+		const char *f = pattr_field(pa);
+		if (f && !strcmp(f, field) && (s->person_fields & (1u << pa)))
+			return 1;
+	}
+	return 0;
+}

@@ -177,6 +177,12 @@ braid_rc braid_qcounts_table_sql(struct braid_qcounts *c, struct braid_store *s,
 	return rc;
 }
 
+braid_rc braid_qplan_materialize(struct braid_store *s, const struct braid_qplan *p,
+				 const char *table, struct braid_err *err)
+{
+	return braid__q_materialize(s, p, table, err);
+}
+
 braid_rc braid__q_materialize(struct braid_store *s, const struct braid_qplan *p,
 			      const char *table, struct braid_err *err)
 {
