@@ -336,11 +336,11 @@ static void gen_household(struct world *w, struct household *h, struct rng *r)
 		snprintf(h->a[0].unit, sizeof h->a[0].unit, "%ld", braid__rng_range(r, 1, 6));
 	int group = draw_group(t, r);
 	double u = braid__rng_unif(r);
-	int type = u < 0.36 ? 0 : u < 0.58 ? 1 : u < 0.74 ? 2 : u < 0.95 ? 3 : 4;
+	int type = u < 0.34 ? 0 : u < 0.58 ? 1 : u < 0.71 ? 2 : u < 0.91 ? 3 : 4;
 	/* 0 single, 1 couple, 2 single parent, 3 couple with children, 4 multi-generation */
 	int hage = draw_adult_age(r);
-	if (type >= 2 && type <= 3 && hage > 55)
-		hage = (int)braid__rng_range(r, 22, 52);
+	if (type >= 2 && type <= 3 && (hage > 56 || hage < 24))
+		hage = (int)braid__rng_range(r, 24, 56);
 	if (type == 4 && hage < 45)
 		hage = (int)braid__rng_range(r, 45, 75);
 	char hsex = (type == 2) ? (braid__rng_chance(r, 0.85) ? 'F' : 'M')
@@ -389,8 +389,8 @@ static void gen_household(struct world *w, struct household *h, struct rng *r)
 	/* Children */
 	int nkids = 0;
 	if (type == 2 || type == 3)
-		nkids = 1 + (braid__rng_chance(r, 0.55) ? 1 : 0) + (braid__rng_chance(r, 0.3) ? 1 : 0) +
-			(braid__rng_chance(r, h->poor ? 0.2 : 0.08) ? 1 : 0);
+		nkids = 1 + (braid__rng_chance(r, 0.45) ? 1 : 0) + (braid__rng_chance(r, 0.2) ? 1 : 0) +
+			(braid__rng_chance(r, h->poor ? 0.12 : 0.05) ? 1 : 0);
 	if (type == 4)
 		nkids = 1;
 	struct person *par = mother ? mother : head;
