@@ -28,6 +28,7 @@ static const struct braid_cmd commands[] = {
 	{"model", "show the linkage model of the latest run", cmd_model},
 	{"query", "run a cohort query (counts or rows) under an agreement", cmd_query},
 	{"gaps", "eligible but not enrolled: counts, rate, outreach list", cmd_gaps},
+	{"analysis", "descriptive analyses (water-shutoff)", cmd_analysis},
 };
 
 static void usage(FILE *f)
