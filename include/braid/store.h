@@ -142,6 +142,7 @@ struct braid_record_row {
 	int birth_year;            /* 0 = missing */
 	uint32_t present, invalid;
 	int64_t rid_hash;          /* braid_store_rid_hash of the source record id */
+	const char *attrs_json;    /* record-level attributes (a JSON object) or NULL */
 };
 /* Insert; *record_key is the new pseudonymous key (r->record_key when
  * given: see braid_store_next_id). */

@@ -321,6 +321,7 @@ struct loader {
 	int fcol[BRAID_F__COUNT];
 	int idcol;
 	struct evcols *ev;
+	int *attrcol;             /* record-level attribute columns */
 	size_t ncols;
 
 	/* Pipeline (the producer's side: chunk, sealer, next ids). */
@@ -487,6 +488,10 @@ static braid_rc resolve_header(struct loader *L, char **hdr, size_t n)
 	for (int f = 0; f < BRAID_F__COUNT; f++)
 		if ((rc = need_col(L, hdr, n, L->spec->fields[f].column,
 				   braid_field_name((enum braid_field)f), &L->fcol[f])))
+			return rc;
+	for (size_t a = 0; a < L->spec->nattrs; a++)
+		if ((rc = need_col(L, hdr, n, L->spec->attrs[a].value, "attributes",
+				   &L->attrcol[a])))
 			return rc;
 	for (size_t e = 0; e < L->spec->nevents; e++) {
 		const struct braid_event_spec *es = &L->spec->events[e];
@@ -779,6 +784,21 @@ static braid_rc load_row(struct loader *L, struct braid_csv *r, char **fields, s
 		o->rec.race = keep(L, rec.race);
 		o->rec.ethnicity = keep(L, rec.ethnicity);
 		o->rec.zip5 = keep(L, rec.zip5);
+		if (L->spec->nattrs) {
+			braid_buf_reset(&L->json);
+			braid_buf_putc(&L->json, '{');
+			for (size_t a = 0; a < L->spec->nattrs; a++) {
+				if (a)
+					braid_buf_putc(&L->json, ',');
+				json_str(&L->json, L->spec->attrs[a].key);
+				braid_buf_putc(&L->json, ':');
+				json_str(&L->json, L->attrcol[a] >= 0 ? fields[L->attrcol[a]] : "");
+			}
+			if (braid_buf_putc(&L->json, '}'))
+				return braid_err_set(&L->perr, BRAID_ETOOBIG,
+						     "line %ld: attributes too large", line);
+			o->rec.attrs_json = keep(L, L->json.data);
+		}
 		if (braid_sealer_identity(L->sealer, &id, &L->sealbuf))
 			return braid_err_set(&L->perr, BRAID_ETOOBIG,
 					     "line %ld: identity too large to store", line);
@@ -1113,6 +1133,7 @@ static void loader_release(struct loader *L)
 		for (size_t e = 0; e < L->spec->nevents; e++)
 			free(L->ev[e].attr);
 	free(L->ev);
+	free(L->attrcol);
 }
 
 braid_rc braid_ingest_files(struct braid_store *s, const char *name,
@@ -1140,7 +1161,8 @@ braid_rc braid_ingest_files(struct braid_store *s, const char *name,
 	braid_arena_init(&L.row, 64 * 1024);
 	braid_buf_init(&L.json, 1 << 20);
 	L.ev = calloc(spec->nevents + 1, sizeof *L.ev);
-	if (!L.ev)
+	L.attrcol = calloc(spec->nattrs + 1, sizeof *L.attrcol);
+	if (!L.ev || !L.attrcol)
 		rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
 	for (size_t e = 0; !rc && e < spec->nevents; e++) {
 		L.ev[e].attr = calloc(spec->events[e].nattrs + 1, sizeof(int));

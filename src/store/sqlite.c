@@ -28,7 +28,8 @@ enum {
 
 static const char *const qsql[Q__COUNT] = {
 	"INSERT INTO records(source_id,batch_id,row_no,sex,race,ethnicity,birth_year,"
-	"zip5,present,invalid,rid_hash,record_key) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+	"zip5,present,invalid,rid_hash,record_key,attrs)"
+	" VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
 	"INSERT INTO events(record_key,batch_id,type,start_date,end_date,program,"
 	"provider,amount,attrs,invalid) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
 	"INSERT INTO vault.identities(record_key,source_id,batch_id,sealed)"
@@ -70,7 +71,7 @@ static const char main_schema[] =
 	"CREATE TABLE records(record_key INTEGER PRIMARY KEY, source_id INTEGER NOT NULL,"
 	" batch_id INTEGER NOT NULL, row_no INTEGER, sex TEXT, race TEXT,"
 	" ethnicity TEXT, birth_year INTEGER, zip5 TEXT, present INTEGER NOT NULL,"
-	" invalid INTEGER NOT NULL, rid_hash INTEGER NOT NULL);"
+	" invalid INTEGER NOT NULL, rid_hash INTEGER NOT NULL, attrs TEXT);"
 	"CREATE INDEX records_source_batch ON records(source_id, batch_id);"
 	"CREATE TABLE events(id INTEGER PRIMARY KEY, record_key INTEGER NOT NULL,"
 	" batch_id INTEGER NOT NULL, type TEXT NOT NULL, start_date TEXT,"
@@ -537,6 +538,7 @@ static braid_rc sq_record_add(struct braid_store *bs, const struct braid_record_
 		sqlite3_bind_int64(st, 12, r->record_key);
 	else
 		sqlite3_bind_null(st, 12);
+	bind_opt_text(st, 13, r->attrs_json);
 	rc = run_done(s, st, err);
 	if (!rc)
 		*key = sqlite3_last_insert_rowid(s->db);

@@ -316,3 +316,17 @@ TEST(ingest_quality_report_counts_without_identifier_values)
 	free(j);
 	braid_store_close(s);
 }
+
+TEST(ingest_site_attributes_are_kept_as_json)
+{
+	struct braid_store *s = setup("source: sites\nkind: site\nid: LIC\n"
+				      "attributes:\n  rating: STARS\n  name: \"NAME\"\n");
+	const char *f = write_file("c.csv", "LIC,NAME,STARS\nL1,\"Sunny \"\"Day\"\" Care\",4\n");
+	struct braid_ingest_stats st;
+	struct braid_err e;
+	const char *files[] = {f};
+	ASSERT_EQ(braid_ingest_files(s, "sites", files, 1, NULL, &st, &e), BRAID_OK);
+	ASSERT_EQ(q1(s, "SELECT count(*) FROM records WHERE attrs="
+			"'{\"rating\":\"4\",\"name\":\"Sunny \\\"Day\\\" Care\"}'"), 1);
+	braid_store_close(s);
+}
