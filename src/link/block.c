@@ -19,6 +19,7 @@
 #include "link_int.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,13 +31,49 @@ static const char *const rule_names[R__COUNT] = {
 	"first_phonetic+last_phonetic", "first+address",
 };
 
+/* A rule id is a base rule, optionally refined by one more attribute
+ * (bits 5..7) when its blocks are too large for the data (see
+ * refine_rules). */
+enum { REF_NONE = 0, REF_FI, REF_LI, REF_BY, REF_ZIP, REF__COUNT };
+static const char *const ref_names[REF__COUNT] = {"", "first_initial", "last_initial",
+						  "birth_year", "zip"};
+#define RULE_BASE(r) ((r) & 31)
+#define RULE_REF(r) ((r) >> 5)
+
 const char *braid__rule_name(int rule)
 {
-	return rule >= 0 && rule < R__COUNT ? rule_names[rule] : "?";
+	static char names[R__COUNT][REF__COUNT][64];
+	int b = RULE_BASE(rule), f = RULE_REF(rule);
+	if (b >= R__COUNT || f >= REF__COUNT)
+		return "?";
+	if (!f)
+		return rule_names[b];
+	/* built once per process and never changed: thread-safe enough for
+	 * names read after the linker has run */
+	if (!names[b][f][0])
+		snprintf(names[b][f], sizeof names[b][f], "%s+%s", rule_names[b], ref_names[f]);
+	return names[b][f];
 }
 
 #define B(c) (1u << (c))
+static uint32_t ref_covers(int f)
+{
+	switch (f) {
+	case REF_FI: return B(BRAID_LC_FIRST);
+	case REF_LI: return B(BRAID_LC_LAST);
+	case REF_BY: return B(BRAID_LC_DOB);
+	case REF_ZIP: return B(BRAID_LC_ZIP) | B(BRAID_LC_CITY);
+	default: return 0;
+	}
+}
+
+static uint32_t base_covers(int rule);
 uint32_t braid__rule_covers(int rule)
+{
+	return base_covers(RULE_BASE(rule)) | ref_covers(RULE_REF(rule));
+}
+
+static uint32_t base_covers(int rule)
 {
 	switch (rule) {
 	case R_SSN: return B(BRAID_LC_SSN);
@@ -72,7 +109,25 @@ static inline uint64_t key2(int rule, uint64_t a, uint64_t b)
 	return h ? h : 1;
 }
 
+static uint64_t base_key(int rule, const struct braid__lrec *r);
 uint64_t braid__rule_key(int rule, const struct braid__lrec *r)
+{
+	uint64_t k = base_key(RULE_BASE(rule), r);
+	uint64_t x;
+	if (!k)
+		return 0;
+	switch (RULE_REF(rule)) {
+	case REF_NONE: return k;
+	case REF_FI: x = (uint8_t)r->fi; break;
+	case REF_LI: x = (uint8_t)r->li; break;
+	case REF_BY: x = (uint64_t)r->y; break;
+	case REF_ZIP: x = r->zip; break;
+	default: x = 0;
+	}
+	return x ? key2(rule, k, x) : 0;
+}
+
+static uint64_t base_key(int rule, const struct braid__lrec *r)
 {
 	switch (rule) {
 	case R_SSN:
@@ -267,6 +322,84 @@ static void choose_rules(struct braid_linker *l)
 	}
 }
 
+/* Pairs a rule would generate (blocks within the cap). */
+static braid_rc rule_pairs(const struct braid_linker *l, int rule, struct kv *kv,
+			   uint64_t *pairs, uint64_t *with_key)
+{
+	size_t m = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		uint64_t key = braid__rule_key(rule, &l->r[i]);
+		if (key)
+			kv[m++] = (struct kv){key, (uint32_t)i};
+	}
+	if (radix_sort(kv, m))
+		return BRAID_ENOMEM;
+	uint64_t p = 0;
+	for (size_t s = 0; s < m;) {
+		size_t e = s + 1;
+		while (e < m && kv[e].k == kv[s].k)
+			e++;
+		uint64_t sz = e - s;
+		if (sz <= l->opts.max_block)
+			p += sz * (sz - 1) / 2;
+		s = e;
+	}
+	*pairs = p;
+	*with_key = m;
+	return BRAID_OK;
+}
+
+/* A rule that would compare more than about eight pairs per record (a
+ * date of birth shared by thirty people in a city of a million, a common
+ * surname sound) is replaced by two narrower rules, each adding one more
+ * attribute: a true pair is still found when either attribute agrees.
+ * Small data keeps the broad rules (they cost nothing there and catch
+ * more). */
+static braid_rc refine_rules(struct braid_linker *l)
+{
+	struct kv *kv = malloc((l->n ? l->n : 1) * sizeof *kv);
+	if (!kv)
+		return BRAID_ENOMEM;
+	uint64_t budget = 8 * (uint64_t)l->n + 200000;
+	uint64_t need = l->n / 100 > 2 ? l->n / 100 : 2;
+	int out[BRAID__MAX_RULES], nout = 0;
+	for (int k = 0; k < l->nrules; k++) {
+		int r = l->rules[k], f1 = 0, f2 = 0;
+		switch (r) {
+		case R_DOB: f1 = REF_FI; f2 = REF_LI; break;
+		case R_LASTPH_FI: case R_FIRSTPH_LASTPH: f1 = REF_BY; f2 = REF_ZIP; break;
+		case R_FIRST_BY: f1 = REF_LI; f2 = REF_ZIP; break;
+		case R_ZIP_LAST: f1 = REF_FI; f2 = REF_BY; break;
+		case R_FIRST_ZIP: f1 = REF_LI; f2 = REF_BY; break;
+		default: break;
+		}
+		uint64_t pairs = 0, wk = 0;
+		if (f1 && rule_pairs(l, r, kv, &pairs, &wk)) {
+			free(kv);
+			return BRAID_ENOMEM;
+		}
+		if (!f1 || pairs <= budget) {
+			if (nout < BRAID__MAX_RULES)
+				out[nout++] = r;
+			continue;
+		}
+		int fs[2] = {f1, f2};
+		for (int j = 0; j < 2; j++) {
+			int rr = r | (fs[j] << 5);
+			if (rule_pairs(l, rr, kv, &pairs, &wk)) {
+				free(kv);
+				return BRAID_ENOMEM;
+			}
+			if (wk >= need && nout < BRAID__MAX_RULES)
+				out[nout++] = rr;
+		}
+	}
+	free(kv);
+	memcpy(l->rules, out, sizeof out[0] * (size_t)nout);
+	l->nrules = nout;
+	return BRAID_OK;
+}
+
 static braid_rc build_blocks(struct braid_linker *l, struct blocking *b,
 			     struct braid_err *err)
 {
@@ -335,6 +468,8 @@ braid_rc braid__link_plan(struct braid_linker *l, struct braid_err *err)
 {
 	struct blocking b = {0};
 	choose_rules(l);
+	if (refine_rules(l))
+		return braid_err_set(err, BRAID_ENOMEM, "link: out of memory planning blocks");
 	braid_rc rc = build_blocks(l, &b, err);
 	blocking_release(&b, l->nrules);
 	return rc;
@@ -411,6 +546,8 @@ braid_rc braid__link_block(struct braid_linker *l, struct braid_err *err)
 {
 	struct blocking b = {0};
 	choose_rules(l);
+	if (refine_rules(l))
+		return braid_err_set(err, BRAID_ENOMEM, "link: out of memory planning blocks");
 	braid_rc rc = build_blocks(l, &b, err);
 	if (rc) {
 		blocking_release(&b, l->nrules);

@@ -47,6 +47,7 @@ struct braid__lrec {
 	uint8_t m, d;                     /* 0 = only a year known */
 	char sex;                         /* 'M', 'F' or 0 */
 	char fi;                          /* first name's initial, 0 = none */
+	char li;                          /* last name's initial, 0 = none */
 	uint8_t first_in_nick;            /* first name appears in the table */
 };
 

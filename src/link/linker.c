@@ -178,6 +178,7 @@ static braid_rc prepare(struct braid_linker *l, struct braid_err *err)
 			r->first_in_nick = nc.in_nick[r->first];
 		}
 		if (r->last) {
+			r->li = braid__str(&l->st, r->last)[0];
 			if ((rc = name_codes(l, &nc, r->last, 0)))
 				break;
 			r->last_ph = nc.ph1[r->last];

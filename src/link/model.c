@@ -18,6 +18,7 @@
 #include "link_int.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,31 +37,79 @@ static void tally(uint64_t cnt[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS], braid__c
 		cnt[c][braid__cvec_level(v, c)]++;
 }
 
-/* u: level frequencies among random pairs (all pairs when few). */
-static void estimate_u(struct braid_linker *l)
+/* u: level frequencies among random pairs (all pairs when few), drawn on
+ * the linker's threads, each with its own stream of the seeded generator
+ * (so the result depends on the thread count, never on timing). */
+struct usample {
+	const struct braid_linker *l;
+	int tid, nt, all;
+	uint64_t draws;
+	uint64_t cnt[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
+};
+
+static void *usample_run(void *arg)
 {
-	static uint64_t cnt[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
-	memset(cnt, 0, sizeof cnt);
-	uint64_t n = l->n, all = n * (n - 1) / 2, drawn = 0;
-	if (n < 2)
-		all = 0;
-	if (all <= l->opts.u_samples) {
-		for (uint32_t a = 0; a < n; a++)
-			for (uint32_t b = a + 1; b < n; b++)
-				tally(cnt, braid__compare(&l->cx, a, b));
-		drawn = all;
-	} else {
-		uint64_t s = l->opts.seed;
-		for (; drawn < l->opts.u_samples; drawn++) {
-			uint32_t a = (uint32_t)(splitmix(&s) % n);
-			uint32_t b = (uint32_t)(splitmix(&s) % (n - 1));
-			if (b >= a)
-				b++;
-			tally(cnt, braid__compare(&l->cx, a, b));
+	struct usample *u = arg;
+	const struct braid_linker *l = u->l;
+	uint64_t n = l->n;
+	if (u->all) {
+		for (uint64_t a = (uint64_t)u->tid; a < n; a += (uint64_t)u->nt)
+			for (uint64_t b = a + 1; b < n; b++)
+				tally(u->cnt, braid__compare(&l->cx, (uint32_t)a, (uint32_t)b));
+		return NULL;
+	}
+	uint64_t s = l->opts.seed + 0x1000193ULL * (uint64_t)(u->tid + 1);
+	for (uint64_t i = 0; i < u->draws; i++) {
+		uint32_t a = (uint32_t)(splitmix(&s) % n);
+		uint32_t b = (uint32_t)(splitmix(&s) % (n - 1));
+		if (b >= a)
+			b++;
+		tally(u->cnt, braid__compare(&l->cx, a, b));
+	}
+	return NULL;
+}
+
+static braid_rc estimate_u(struct braid_linker *l)
+{
+	uint64_t n = l->n, all = n > 1 ? n * (n - 1) / 2 : 0;
+	int nt = l->opts.threads;
+	struct usample *us = calloc((size_t)nt, sizeof *us);
+	pthread_t *th = calloc((size_t)nt, sizeof *th);
+	char *started = calloc((size_t)nt, 1);
+	if (!us || !th || !started) {
+		free(us);
+		free(th);
+		free(started);
+		return BRAID_ENOMEM;
+	}
+	int use_all = all <= l->opts.u_samples;
+	for (int t = 0; t < nt; t++) {
+		us[t] = (struct usample){.l = l, .tid = t, .nt = nt, .all = use_all};
+		us[t].draws = l->opts.u_samples / (uint64_t)nt +
+			      (t < (int)(l->opts.u_samples % (uint64_t)nt));
+	}
+	if (n >= 2) {
+		for (int t = 1; t < nt; t++)
+			started[t] = pthread_create(&th[t], NULL, usample_run, &us[t]) == 0;
+		usample_run(&us[0]);
+		for (int t = 1; t < nt; t++) {
+			if (started[t])
+				pthread_join(th[t], NULL);
+			else
+				usample_run(&us[t]);
 		}
 	}
+	static uint64_t cnt[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
+	memset(cnt, 0, sizeof cnt);
+	for (int t = 0; t < nt; t++)
+		for (int c = 0; c < BRAID_LC__COUNT; c++)
+			for (int k = 0; k < BRAID_LINK_MAX_LEVELS; k++)
+				cnt[c][k] += us[t].cnt[c][k];
+	free(us);
+	free(th);
+	free(started);
 	struct braid__model *md = &l->model;
-	md->u_pairs = drawn;
+	md->u_pairs = n < 2 ? 0 : use_all ? all : l->opts.u_samples;
 	for (int c = 0; c < BRAID_LC__COUNT; c++) {
 		int nl = braid_link_cmp_nlevels((enum braid_link_cmp)c);
 		uint64_t tot = 0;
@@ -72,6 +121,7 @@ static void estimate_u(struct braid_linker *l)
 			md->u[c][k] = ((double)cnt[c][k] + 0.5) / ((double)tot + 0.5 * (nl - 1));
 		md->u[c][0] = 1.0;
 	}
+	return BRAID_OK;
 }
 
 static void prior_m(double m[BRAID_LINK_MAX_LEVELS], int nl)
@@ -188,10 +238,10 @@ static double pattern_weight(const struct braid__model *md, braid__cvec v)
 
 braid_rc braid__link_fit(struct braid_linker *l, struct braid_err *err)
 {
-	(void)err;
 	struct braid__model *md = &l->model;
 	uint32_t active = l->cx.active;
-	estimate_u(l);
+	if (estimate_u(l))
+		return braid_err_set(err, BRAID_ENOMEM, "link: out of memory sampling pairs");
 	double msum[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
 	memset(msum, 0, sizeof msum);
 	int mcount[BRAID_LC__COUNT] = {0};
