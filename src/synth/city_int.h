@@ -29,12 +29,13 @@ struct src_profile {
 	int ascii;            /* the system cannot store accents/apostrophes */
 	int abbr;             /* 1 = USPS abbreviations (ST, N), 0 = spelled out */
 	int has_first, has_dob, has_ssn, has_middle;
+	double datefmt;       /* share of records whose dates use another format (spec: auto) */
 };
 extern const struct src_profile braid__src[S__N];
 
 /* Counters of applied errors per source (for truth/errors.json). */
 enum { E_FIRST, E_LAST, E_DOB, E_SSN, E_NICK, E_SWAP, E_MIF, E_MARKS, E_HYPHEN,
-       E_STALE, E_ABBR, E_SPACE, E_DUP, E__N };
+       E_STALE, E_ABBR, E_SPACE, E_DUP, E_DATEFMT, E__N };
 struct src_stats {
 	long long rows, records;
 	long long err[E__N];

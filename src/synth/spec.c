@@ -208,7 +208,7 @@ static const char *const spec_text[S__N] = {
 	"fields:\n"
 	"  first_name: FIRST_NAME\n"
 	"  last_name: LAST_NAME\n"
-	"  dob: {column: DOB, format: \"%Y-%m-%d\"}\n"
+	"  dob: {column: DOB, format: auto}   # mostly %Y-%m-%d, some %m/%d/%Y\n"
 	"  phone: PHONE\n"
 	"  address: ADDRESS\n"
 	"  zip: ZIP\n"
@@ -306,7 +306,7 @@ static const char *const spec_text[S__N] = {
 	"  birth_year: Year of Birth\n"
 	"events:\n"
 	"  - type: cbo_service\n"
-	"    start: {column: First Visit, format: \"%m/%d/%Y\"}\n"
+	"    start: {column: First Visit, format: auto}   # mostly %m/%d/%Y, some %Y-%m-%d\n"
 	"    program: Program\n",
 	/* childcare */
 	"source: childcare\n"
@@ -359,7 +359,8 @@ braid_rc braid__write_errors_json(const char *dir, double scale, const struct sr
 {
 	static const char *const ename[E__N] = {
 		"first_name", "last_name", "dob", "ssn", "nickname", "swap", "middle_in_first",
-		"dropped_marks", "hyphen", "stale_address", "abbreviation", "extra_space", "duplicate"};
+		"dropped_marks", "hyphen", "stale_address", "abbreviation", "extra_space", "duplicate",
+		"date_format"};
 	json_t *root = json_object();
 	json_object_set_new(root, "error_scale", json_real(scale));
 	json_t *srcs = json_object();
@@ -372,6 +373,7 @@ braid_rc braid__write_errors_json(const char *dir, double scale, const struct sr
 #define R(k) json_object_set_new(rates, #k, json_real(braid__rate(p->k, scale)))
 		R(typo); R(phon); R(nick); R(swap); R(mif); R(marks); R(hyphen); R(dm); R(ydig);
 		R(miss_first); R(miss_dob); R(ssn_typo); R(ssn_ph); R(stale); R(abbr_flip); R(space); R(dup);
+		R(datefmt);
 #undef R
 		json_object_set_new(rates, "miss_ssn", json_real(braid__rate(p->miss_ssn, 1.0)));
 		json_object_set_new(o, "rates", rates);

@@ -48,14 +48,19 @@ def col(spec_field):
     return spec_field.get("column"), spec_field.get("format")
 
 
+AUTO = ("%Y-%m-%d", "%Y%m%d", "%m/%d/%Y", "%d-%b-%Y", "%Y/%m/%d")
+
+
 def parse_date(s, fmt):
     s = (s or "").strip()
     if not s:
         return None
-    try:
-        return dt.datetime.strptime(s, fmt).date()
-    except ValueError:
-        return "invalid"
+    for f in (AUTO if fmt in (None, "auto") else (fmt,)):
+        try:
+            return dt.datetime.strptime(s, f).date()
+        except ValueError:
+            pass
+    return "invalid"
 
 
 def rows_of(city, name):
