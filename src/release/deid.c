@@ -30,15 +30,51 @@ void braid_extract_release(struct braid_extract *x)
 	memset(x, 0, sizeof *x);
 }
 
-/* Index of k in keys, SIZE_MAX if absent (lists are short: a city's
- * ZIP3s and tracts). */
-static size_t lookup(const char *const *keys, size_t n, const char *k)
+/* A hash index over the caller's key lists (ZIP3s, tracts): extracts can
+ * have a million rows and a city a few thousand keys. */
+struct index {
+	const char *const *keys;
+	size_t *slot; /* key index, SIZE_MAX empty */
+	size_t mask;
+};
+
+static braid_rc index_build(struct index *ix, const char *const *keys, size_t n)
 {
-	for (size_t i = 0; keys && i < n; i++)
-		if (strcmp(keys[i], k) == 0)
-			return i;
-	return SIZE_MAX;
+	size_t ns = 16;
+	while (ns < 2 * n)
+		ns *= 2;
+	ix->keys = keys;
+	ix->mask = ns - 1;
+	ix->slot = malloc(ns * sizeof *ix->slot);
+	if (!ix->slot)
+		return BRAID_ENOMEM;
+	for (size_t i = 0; i < ns; i++)
+		ix->slot[i] = SIZE_MAX;
+	for (size_t i = 0; keys && i < n; i++) {
+		size_t h = (size_t)braid_hash64(keys[i], strlen(keys[i]), 3) & ix->mask;
+		while (ix->slot[h] != SIZE_MAX)
+			h = (h + 1) & ix->mask;
+		ix->slot[h] = i; /* a duplicate key: the first one wins */
+	}
+	return BRAID_OK;
 }
+
+/* Index of k in the keys, SIZE_MAX if absent. */
+static size_t lookup(const struct index *ix, const char *k)
+{
+	size_t h = (size_t)braid_hash64(k, strlen(k), 3) & ix->mask;
+	for (; ix->slot[h] != SIZE_MAX; h = (h + 1) & ix->mask)
+		if (strcmp(ix->keys[ix->slot[h]], k) == 0)
+			break;
+	/* the first equal key in probe order is the first inserted */
+	return ix->slot[h];
+}
+
+struct ctx {
+	const struct braid_deid_opts *o;
+	long cut_year; /* births in or before it are 90+ */
+	struct index zip3, tracts;
+};
 
 static int digits(const char *s, size_t n)
 {
@@ -59,9 +95,9 @@ static int ref_year(const struct braid_deid_opts *o)
 
 /* The generalised form of v under rule (arena or a literal). */
 static const char *generalise(struct braid_arena *a, const char *v,
-			      enum braid_deid_rule rule,
-			      const struct braid_deid_opts *o)
+			      enum braid_deid_rule rule, const struct ctx *cx)
 {
+	const struct braid_deid_opts *o = cx->o;
 	if (!v)
 		return "";
 	switch (rule) {
@@ -76,10 +112,10 @@ static const char *generalise(struct braid_arena *a, const char *v,
 		if (!(strlen(v) >= 4 && digits(v, 4) && (v[4] == 0 || v[4] == '-')))
 			return "*";
 		long y = (v[0] - '0') * 1000 + (v[1] - '0') * 100 + (v[2] - '0') * 10 + (v[3] - '0');
-		long cut = (long)ref_year(o) - 90;
+		long cut = cx->cut_year;
 		if (y > cut)
 			return braid_arena_strndup(a, v, 4);
-		char buf[16];
+		char buf[32];
 		snprintf(buf, sizeof buf, "<=%ld", cut);
 		return braid_arena_strdup(a, buf);
 	}
@@ -95,14 +131,14 @@ static const char *generalise(struct braid_arena *a, const char *v,
 		if (strlen(v) < 5 || !digits(v, 5) || (v[5] && v[5] != '-'))
 			return "000";
 		char z3[4] = {v[0], v[1], v[2], 0};
-		size_t i = lookup(o->zip3, o->nzip3, z3);
+		size_t i = lookup(&cx->zip3, z3);
 		long min = o->zip3_min_pop ? o->zip3_min_pop : 20000;
 		if (i == SIZE_MAX || o->zip3_pop[i] <= min)
 			return "000";
 		return braid_arena_strdup(a, z3);
 	}
 	case BRAID_DEID_TRACT_DISTRICT: {
-		size_t i = lookup(o->tracts, o->ntracts, v);
+		size_t i = lookup(&cx->tracts, v);
 		return i == SIZE_MAX ? "*" : o->districts[i];
 	}
 	default:
@@ -262,6 +298,7 @@ braid_rc braid_deid_extract(const char *const *rows, size_t nrows,
 	size_t *q = calloc(nq + 1, sizeof *q), *sc = calloc(ns + 1, sizeof *sc);
 	size_t *class_of = calloc(nrows + 1, sizeof *class_of), *size = NULL;
 	unsigned char *alive = malloc(nrows + 1);
+	struct ctx cx = {o, (long)ref_year(o) - 90, {NULL, NULL, 0}, {NULL, NULL, 0}};
 	const char **vals = malloc((nrows + 1) * sizeof *vals);
 	x->names = calloc(nout + 1, sizeof *x->names);
 	x->cells = braid_reallocarray(NULL, nrows * nout + 1, sizeof *x->cells);
@@ -272,6 +309,11 @@ braid_rc braid_deid_extract(const char *const *rows, size_t nrows,
 	x->nrows = nrows;
 	x->ncols = nout;
 	memset(alive, 1, nrows + 1);
+	if (index_build(&cx.zip3, o->zip3, o->zip3 ? o->nzip3 : 0) ||
+	    index_build(&cx.tracts, o->tracts, o->tracts ? o->ntracts : 0)) {
+		rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
+		goto out;
+	}
 	/* 1. generalise */
 	size_t j = 0;
 	nq = ns = 0;
@@ -286,7 +328,7 @@ braid_rc braid_deid_extract(const char *const *rows, size_t nrows,
 			sc[ns++] = j;
 		for (size_t r = 0; r < nrows; r++) {
 			const char *v = rows[r * o->ncols + c];
-			const char *g = generalise(&x->arena, v, col->rule, o);
+			const char *g = generalise(&x->arena, v, col->rule, &cx);
 			if (!g) {
 				rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
 				goto out;
@@ -415,6 +457,8 @@ braid_rc braid_deid_extract(const char *const *rows, size_t nrows,
 	rep->max_risk = rep->min_class ? 1.0 / (double)rep->min_class : 0;
 	rep->mean_risk = w ? (double)rep->classes / (double)w : 0;
 out:
+	free(cx.zip3.slot);
+	free(cx.tracts.slot);
 	free(q);
 	free(sc);
 	free(class_of);
