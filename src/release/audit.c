@@ -493,8 +493,10 @@ braid_rc braid_release_audit(const struct braid_cellset *cs,
 			glp_set_obj_coef(lp, j, 0.0);
 			if (!ok) {
 				glp_delete_prob(lp);
-				rc = braid_err_set(err, BRAID_EINTERNAL,
-						   "audit: the linear program for cell '%s' has no solution",
+				/* the truth is a solution, so this is a ledger or
+				 * table that contradicts itself */
+				rc = braid_err_set(err, BRAID_EINVAL,
+						   "audit: the published numbers admit no non-negative value for cell '%s' (inconsistent ledger or table)",
 						   c->id);
 				goto out;
 			}

@@ -269,6 +269,12 @@ braid_rc braid_ledger_from_json(const char *json, struct braid_ledger **out,
 				goto out;
 			}
 		}
+		for (size_t j = 1; j < n; j++)
+			if (p[j] == p[0]) {
+				rc = braid_err_set(err, BRAID_EPARSE,
+						   "ledger: constraints[%zu]: the total is one of its parts", i);
+				goto out;
+			}
 		if (add_con(l, p[0], p + 1, n - 1)) {
 			rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
 			goto out;

@@ -476,6 +476,20 @@ TEST(release_ledger_json_errors_name_the_place)
 	ASSERT_EQ(braid_ledger_from_json("{\"cells\": [{\"id\": \"a\", \"status\": \"primary\"}],"
 					 " \"constraints\": [[\"a\", \"b\"]]}", &l, &err), BRAID_EPARSE);
 	ASSERT(strstr(err.msg, "constraints[0][1]"));
+	ASSERT_EQ(braid_ledger_from_json("{\"cells\": [{\"id\": \"a\", \"status\": \"primary\"}],"
+					 " \"constraints\": [[\"a\", \"a\"]]}", &l, &err), BRAID_EPARSE);
+	/* a ledger whose numbers cannot all hold is refused by the audit */
+	ASSERT_EQ(braid_ledger_from_json(
+			  "{\"cells\": [{\"id\": \"t\", \"status\": \"shown\", \"value\": 3},"
+			  " {\"id\": \"a\", \"status\": \"shown\", \"value\": 5},"
+			  " {\"id\": \"b\", \"status\": \"primary\"}],"
+			  " \"constraints\": [[\"t\", \"a\", \"b\"]]}", &l, &err), BRAID_OK);
+	struct braid_cellset *none = braid_cellset_new();
+	ASSERT_EQ(braid_release_verify(none, l, 5, 0, &err), BRAID_EINVAL);
+	ASSERT(strstr(err.msg, "'b'"));
+	braid_cellset_free(none);
+	braid_ledger_free(l);
+	l = NULL;
 	ASSERT_EQ(braid_ledger_from_json("{\"cells\": [], \"constraints\": []}", &l, &err), BRAID_OK);
 	ASSERT_EQ(braid_ledger_ncells(l), 0);
 	braid_ledger_free(l);
@@ -518,5 +532,47 @@ TEST(release_audit_knows_hidden_cells_are_not_zero_when_zeros_are_shown)
 		if (c->value == 0)
 			ASSERT_EQ(c->status, BRAID_CELL_SHOWN);
 	}
+	braid_cellset_free(cs);
+}
+
+TEST(release_ledger_json_survives_mutations)
+{
+	struct braid_err err;
+	struct braid_cellset *cs = braid_cellset_new();
+	int64_t v[] = {3, 20, 30, 14, 25, 40, 11, 17, 19};
+	ASSERT_EQ(braid_cellset_add_table2(cs, "T", 3, R3, 3, C3, v, &err), BRAID_OK);
+	struct braid_protect_opts o = {.min_cell = 11};
+	ASSERT_EQ(braid_release_protect(cs, &o, NULL, NULL, &err), BRAID_OK);
+	struct braid_ledger *l = braid_ledger_new();
+	ASSERT_EQ(braid_ledger_record(l, cs, &err), BRAID_OK);
+	char *js = braid_ledger_to_json(l);
+	size_t n = strlen(js);
+	uint64_t seed = 1;
+	static const char alphabet[] = "{}[]\",:0123456789-eE.tnfsu \\|*";
+	size_t ok = 0;
+	for (int i = 0; i < 3000; i++) {
+		char *m = malloc(n + 1);
+		memcpy(m, js, n + 1);
+		for (int k = 0; k < 1 + i % 4; k++) {
+			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+			size_t at = (size_t)(seed >> 33) % n;
+			m[at] = alphabet[(seed >> 13) % (sizeof alphabet - 1)];
+		}
+		struct braid_ledger *l2 = NULL;
+		braid_rc rc = braid_ledger_from_json(m, &l2, &err);
+		ASSERT(rc == BRAID_OK || rc == BRAID_EPARSE || rc == BRAID_EINVAL);
+		ASSERT((rc == BRAID_OK) == (l2 != NULL));
+		if (l2) {
+			ok++;
+			/* whatever parsed is usable by the audit */
+			braid_rc arc = braid_release_verify(cs, l2, 11, 0, &err);
+			ASSERT(arc == BRAID_OK || arc == BRAID_EDENIED || arc == BRAID_EINVAL);
+		}
+		braid_ledger_free(l2);
+		free(m);
+	}
+	ASSERT(ok > 0);
+	free(js);
+	braid_ledger_free(l);
 	braid_cellset_free(cs);
 }
