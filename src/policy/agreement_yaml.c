@@ -218,12 +218,12 @@ static braid_rc parse_sources(struct ctx *c, yaml_node_t *n)
 		if (rc)
 			return rc;
 		if (!ok_token(s->name))
-			return fail_at(c, k, "sources", "expected a source name [a-z0-9_]%s", "");
+			return fail_at(c, k, "sources", "expected a source name [a-z][a-z0-9_.-]*%s", "");
 		for (size_t j = 0; j < a->nsources; j++)
 			if (!strcmp(a->sources[j].name, s->name))
 				return fail_at(c, k, "sources", "repeated source%s", "");
 		rc = get_list(c, node(c, p->value), s->name, ok_token,
-			      "field names [a-z0-9_]", &s->fields, &s->nfields);
+			      "field names [a-z][a-z0-9_.-]*", &s->fields, &s->nfields);
 		if (rc)
 			return rc;
 		a->nsources++;
@@ -404,7 +404,7 @@ static braid_rc parse_top(struct ctx *c, yaml_node_t *root)
 		case K_ID:
 			rc = get_scalar(c, v, "id", BRAID_NAME_MAX, &a->id);
 			if (!rc && !ok_token(a->id))
-				rc = fail_at(c, v, "id", "expected [a-z0-9][a-z0-9._-]*, at most 64%s", "");
+				rc = fail_at(c, v, "id", "expected [a-z][a-z0-9._-]*, at most 64%s", "");
 			break;
 		case K_TITLE: rc = get_scalar(c, v, "title", 200, &a->title); break;
 		case K_SUMMARY: rc = get_scalar(c, v, "summary", TEXT_MAX, &a->summary); break;
@@ -428,7 +428,7 @@ static braid_rc parse_top(struct ctx *c, yaml_node_t *root)
 				      &a->nparties);
 			break;
 		case K_PURPOSES:
-			rc = get_list(c, v, "purposes", ok_token, "purpose names [a-z0-9._-]",
+			rc = get_list(c, v, "purposes", ok_token, "purpose names [a-z][a-z0-9._-]*",
 				      &a->purposes, &a->npurposes);
 			break;
 		case K_BASIS: rc = parse_basis(c, v); break;

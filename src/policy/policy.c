@@ -113,7 +113,9 @@ enum braid_use braid_role_max_use(enum braid_role r)
 int braid__policy_token_ok(const char *s, size_t max)
 {
 	size_t n = 0;
-	if (!s || !((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
+	/* A letter first: names are vocabulary, and a leading digit would let
+	 * a number that looks like an identifier pass as a name. */
+	if (!s || !(*s >= 'a' && *s <= 'z'))
 		return 0;
 	for (; s[n]; n++) {
 		char c = s[n];
@@ -174,6 +176,10 @@ enum stage {
 	ST_USER = 0, ST_PURPOSE, ST_STATUS, ST_SOURCE, ST_FIELD, ST_USE, ST_COVERS
 };
 
+/* Reasons are formatted only when asked for (why != NULL): the loop over
+ * agreements ranks them first and words the closest one once. */
+#define SAY(...) (why ? (void)snprintf(why, nwhy, __VA_ARGS__) : (void)0)
+
 static enum stage evaluate(const struct braid_agreement *a, const struct braid_user *u,
 			   const struct braid_request *req, enum braid_use need,
 			   const char *date, char *why, size_t nwhy)
@@ -181,52 +187,53 @@ static enum stage evaluate(const struct braid_agreement *a, const struct braid_u
 	if (!in_list(a->cover_users, a->ncover_users, u->name) &&
 	    !(u->org[0] && in_list(a->cover_orgs, a->ncover_orgs, u->org)) &&
 	    !(a->cover_roles & (1u << u->role))) {
-		snprintf(why, nwhy, "does not cover user '%s'", u->name);
+		SAY("does not cover user '%s'", u->name);
 		return ST_USER;
 	}
 	if (!in_list(a->purposes, a->npurposes, req->purpose)) {
-		snprintf(why, nwhy, "does not cover purpose '%s'", req->purpose);
+		SAY("does not cover purpose '%s'", req->purpose);
 		return ST_PURPOSE;
 	}
 	switch (braid_agreement_status_on(a, date)) {
 	case BRAID_AG_DRAFT:
-		snprintf(why, nwhy, "is a draft, not in force");
+		SAY("is a draft, not in force");
 		return ST_STATUS;
 	case BRAID_AG_REVOKED:
-		snprintf(why, nwhy, "was revoked on %s", a->revoked_on[0] ? a->revoked_on : "an unknown date");
+		SAY("was revoked on %s", a->revoked_on[0] ? a->revoked_on : "an unknown date");
 		return ST_STATUS;
 	case BRAID_AG_PENDING:
-		snprintf(why, nwhy, "is not in force until %s", a->start);
+		SAY("is not in force until %s", a->start);
 		return ST_STATUS;
 	case BRAID_AG_EXPIRED:
-		snprintf(why, nwhy, "expired on %s", a->end);
+		SAY("expired on %s", a->end);
 		return ST_STATUS;
 	case BRAID_AG_ACTIVE:
 		break;
 	}
 	for (size_t i = 0; i < req->nsources; i++)
 		if (!find_source(a, req->sources[i])) {
-			snprintf(why, nwhy, "source '%s' not covered", req->sources[i]);
+			SAY("source '%s' not covered", req->sources[i]);
 			return ST_SOURCE;
 		}
 	for (size_t i = 0; i < req->nfields; i++) {
 		const struct braid_field_ref *f = &req->fields[i];
 		const struct braid_agreement_source *s = find_source(a, f->source);
 		if (!s) {
-			snprintf(why, nwhy, "source '%s' not covered", f->source);
+			SAY("source '%s' not covered", f->source);
 			return ST_SOURCE;
 		}
 		if (!in_list(s->fields, s->nfields, f->field)) {
-			snprintf(why, nwhy, "field '%s.%s' not covered", f->source, f->field);
+			SAY("field '%s.%s' not covered", f->source, f->field);
 			return ST_FIELD;
 		}
 	}
 	if (a->use < need) {
-		snprintf(why, nwhy, "use level too low: it permits %s, the action needs %s",
+		SAY("use level too low: it permits %s, the action needs %s",
 			 braid_use_name(a->use), braid_use_name(need));
 		return ST_USE;
 	}
-	why[0] = 0;
+	if (why)
+		why[0] = 0;
 	return ST_COVERS;
 }
 
@@ -255,7 +262,7 @@ braid_rc braid_policy_check(const struct braid_user *u,
 	if (!braid__policy_token_ok(req->purpose, BRAID_NAME_MAX)) {
 		/* Purposes are names, never free text that could carry an
 		 * identifier into a message or the audit log. */
-		snprintf(d->reason, sizeof d->reason, "purpose must be [a-z0-9._-], at most %d",
+		snprintf(d->reason, sizeof d->reason, "purpose must be [a-z][a-z0-9._-]*, at most %d",
 			 BRAID_NAME_MAX);
 		return deny(d, err);
 	}
@@ -289,9 +296,10 @@ braid_rc braid_policy_check(const struct braid_user *u,
 		date = today;
 	}
 	int best = -1;
+	size_t besti = 0;
 	char why[400];
 	for (size_t i = 0; i < nags; i++) {
-		enum stage st = evaluate(ags[i], u, req, need, date, why, sizeof why);
+		enum stage st = evaluate(ags[i], u, req, need, date, NULL, 0);
 		if (st == ST_COVERS) {
 			d->allowed = 1;
 			snprintf(d->agreement, sizeof d->agreement, "%s", ags[i]->id);
@@ -300,9 +308,13 @@ braid_rc braid_policy_check(const struct braid_user *u,
 		}
 		if ((int)st > best) {
 			best = st;
-			snprintf(d->agreement, sizeof d->agreement, "%s", ags[i]->id);
-			snprintf(d->reason, sizeof d->reason, "agreement '%s' %s", ags[i]->id, why);
+			besti = i;
 		}
+	}
+	if (best > ST_PURPOSE) {
+		evaluate(ags[besti], u, req, need, date, why, sizeof why);
+		snprintf(d->agreement, sizeof d->agreement, "%s", ags[besti]->id);
+		snprintf(d->reason, sizeof d->reason, "agreement '%s' %s", ags[besti]->id, why);
 	}
 	if (best <= ST_USER) {
 		d->agreement[0] = 0;

@@ -7,7 +7,7 @@
 
 #include "braid/policy.h"
 
-/* 1 when s is [a-z0-9][a-z0-9._-]* of at most max bytes (ids, purposes,
+/* 1 when s is [a-z][a-z0-9._-]* of at most max bytes (ids, purposes,
  * sources, fields). */
 int braid__policy_token_ok(const char *s, size_t max);
 

@@ -55,8 +55,16 @@ struct braid_policy {
 	struct braid_agreement **ags;
 	size_t nags;
 	int batch; /* inside braid_policy_batch_begin/end */
+	/* Inside a batch the write lock is held, so the head read at the
+	 * first append stays true: it is kept here and written once at the
+	 * end, instead of a SELECT and an UPDATE per entry. */
+	int head_known, head_dirty;
+	int64_t head_seq;
+	char head_hash[BRAID_HASH_HEX];
 	struct braid_stmt *ins, *head_get, *head_put;
 };
+
+static braid_rc head_write(struct braid_policy *p, struct braid_err *err);
 
 static void now_iso(char out[32])
 {
@@ -442,8 +450,10 @@ braid_rc braid_policy_batch_begin(struct braid_policy *p, struct braid_err *err)
 	if (p->batch)
 		return braid_err_set(err, BRAID_EINVAL, "an audit batch is already open");
 	braid_rc rc = braid_store_begin(p->store, err);
-	if (!rc)
+	if (!rc) {
 		p->batch = 1;
+		p->head_known = 0;
+	}
 	return rc;
 }
 
@@ -452,28 +462,54 @@ braid_rc braid_policy_batch_end(struct braid_policy *p, struct braid_err *err)
 	if (!p->batch)
 		return braid_err_set(err, BRAID_EINVAL, "no audit batch is open");
 	p->batch = 0;
-	braid_rc rc = braid_store_commit(p->store, err);
+	braid_rc rc = p->head_dirty ? head_write(p, err) : BRAID_OK;
+	if (!rc)
+		rc = braid_store_commit(p->store, err);
 	if (rc)
 		braid_store_rollback(p->store);
+	p->head_known = p->head_dirty = 0;
 	return rc;
 }
 
-static braid_rc append_locked(struct braid_policy *p, struct braid_audit_entry *e,
-			      struct braid_err *err)
+static braid_rc head_read(struct braid_policy *p, struct braid_err *err)
 {
-	int64_t seq = 0;
-	char prev[BRAID_HASH_HEX] = "";
 	int row = 0;
 	braid_stmt_reset(p->head_get);
 	braid_rc rc = braid_stmt_step(p->head_get, &row, err);
-	if (rc)
-		return rc;
-	if (row) {
-		seq = braid_stmt_int64(p->head_get, 0);
-		snprintf(prev, sizeof prev, "%s", braid_stmt_text(p->head_get, 1));
+	p->head_seq = 0;
+	p->head_hash[0] = 0;
+	if (!rc && row) {
+		p->head_seq = braid_stmt_int64(p->head_get, 0);
+		snprintf(p->head_hash, sizeof p->head_hash, "%s", braid_stmt_text(p->head_get, 1));
 	}
 	braid_stmt_reset(p->head_get);
-	braid_audit_seal(e, seq, prev);
+	p->head_known = !rc;
+	return rc;
+}
+
+static braid_rc head_write(struct braid_policy *p, struct braid_err *err)
+{
+	braid_stmt_reset(p->head_put);
+	braid_rc rc = braid_stmt_bind_int64(p->head_put, 1, p->head_seq);
+	if (!rc)
+		rc = braid_stmt_bind_text(p->head_put, 2, p->head_hash, -1);
+	if (!rc)
+		rc = step_done(p->head_put, err);
+	braid_stmt_reset(p->head_put);
+	if (!rc)
+		p->head_dirty = 0;
+	return rc;
+}
+
+/* Insert e after the head (the write lock is held); the head moves in
+ * memory only. */
+static braid_rc append_locked(struct braid_policy *p, struct braid_audit_entry *e,
+			      struct braid_err *err)
+{
+	braid_rc rc;
+	if (!p->head_known && (rc = head_read(p, err)))
+		return rc;
+	braid_audit_seal(e, p->head_seq, p->head_hash);
 	struct braid_stmt *st = p->ins;
 	braid_stmt_reset(st);
 	const char *txt[] = {e->time, e->user, e->role, e->org, e->agreement, e->purpose,
@@ -491,14 +527,10 @@ static braid_rc append_locked(struct braid_policy *p, struct braid_audit_entry *
 	braid_stmt_reset(st);
 	if (rc)
 		return rc;
-	braid_stmt_reset(p->head_put);
-	rc = braid_stmt_bind_int64(p->head_put, 1, e->seq);
-	if (!rc)
-		rc = braid_stmt_bind_text(p->head_put, 2, e->hash, -1);
-	if (!rc)
-		rc = step_done(p->head_put, err);
-	braid_stmt_reset(p->head_put);
-	return rc;
+	p->head_seq = e->seq;
+	memcpy(p->head_hash, e->hash, sizeof p->head_hash);
+	p->head_dirty = 1;
+	return BRAID_OK;
 }
 
 braid_rc braid_policy_audit_append(struct braid_policy *p, struct braid_audit_entry *e,
@@ -509,11 +541,15 @@ braid_rc braid_policy_audit_append(struct braid_policy *p, struct braid_audit_en
 	braid_rc rc = braid_store_begin(p->store, err);
 	if (rc)
 		return rc;
+	p->head_known = 0; /* another process may have appended since */
 	rc = append_locked(p, e, err);
+	if (!rc)
+		rc = head_write(p, err);
 	if (!rc)
 		rc = braid_store_commit(p->store, err);
 	if (rc)
 		braid_store_rollback(p->store);
+	p->head_known = 0;
 	return rc;
 }
 

@@ -226,3 +226,27 @@ TEST(policy_store_log_refuses_updates_through_sql)
 		  BRAID_ESTORE);
 	close_ws(&w);
 }
+
+TEST(policy_store_group_commit_keeps_the_chain)
+{
+	struct ws w;
+	struct braid_err err;
+	setup(&w);
+	struct braid_request r = req_rows();
+	struct braid_decision d;
+	for (int b = 0; b < 3; b++) {
+		ASSERT_EQ(braid_policy_batch_begin(w.p, &err), BRAID_OK);
+		for (int i = 0; i < 20; i++) {
+			ASSERT_EQ(braid_policy_authorize(w.p, &w.ana, &r, &d, &err), BRAID_OK);
+			ASSERT_EQ(braid_policy_commit(w.p, &w.ana, &r, &d, i, &err), BRAID_OK);
+		}
+		ASSERT_EQ(braid_policy_batch_end(w.p, &err), BRAID_OK);
+		/* A single append between batches reads the head afresh. */
+		ASSERT_EQ(braid_policy_commit(w.p, &w.ana, &r, &d, 1, &err), BRAID_OK);
+	}
+	int64_t n;
+	char head[BRAID_HASH_HEX];
+	ASSERT_EQ(braid_policy_audit_verify(w.p, &n, head, &err), BRAID_OK);
+	ASSERT_EQ(n, 3 + 3 * 21);
+	close_ws(&w);
+}
