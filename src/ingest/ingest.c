@@ -272,14 +272,16 @@ struct evcols {
  * the producer never touches the connection (keys are assigned from
  * braid_store_next_id and sealing uses its own braid_sealer). */
 #define NCHUNK 3
-#define CHUNK_OPS 4096
+#define CHUNK_OPS 2048
 
 enum op_kind { OP_RECORD, OP_EVENT, OP_REJECT };
 struct op {
 	enum op_kind kind;
-	struct braid_record_row rec;
-	struct braid_event_row ev;
-	struct braid_reject rej;
+	union {
+		struct braid_record_row rec;
+		struct braid_event_row ev;
+		struct braid_reject rej;
+	};
 	const unsigned char *sealed;
 	size_t sealed_len;
 };
@@ -1199,7 +1201,7 @@ braid_rc braid_ingest_files(struct braid_store *s, const char *name,
 		pthread_mutex_init(&L.pipe->mu, NULL);
 		pthread_cond_init(&L.pipe->cv, NULL);
 		for (int i = 0; !rc && i < NCHUNK; i++) {
-			braid_arena_init(&L.pipe->ch[i].arena, 1 << 20);
+			braid_arena_init(&L.pipe->ch[i].arena, 2 << 20);
 			L.pipe->ch[i].ops = calloc(CHUNK_OPS, sizeof(struct op));
 			if (!L.pipe->ch[i].ops)
 				rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");

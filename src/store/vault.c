@@ -119,31 +119,38 @@ int64_t braid__vault_rid_hash(const struct braid__vault_keys *k, const char *rid
 }
 
 /* Layout: u32 invalid, then 1 + BRAID_F__COUNT strings (rid first), each
- * u16 length + bytes.  Values longer than 65535 bytes are refused. */
-static braid_rc put_str(struct braid_buf *b, const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-	if (n > 0xffff)
-		return BRAID_ETOOBIG;
-	unsigned char len[2] = {(unsigned char)(n & 0xff), (unsigned char)(n >> 8)};
-	braid_rc rc = braid_buf_append(b, len, 2);
-	if (!rc && n)
-		rc = braid_buf_append(b, s, n);
-	return rc;
-}
-
+ * u16 length + bytes.  Values longer than 65535 bytes are refused.  One
+ * pass to size, one to copy: this runs for every row of a load. */
 braid_rc braid__identity_encode(const struct braid_identity *id, struct braid_buf *b)
 {
+	const char *s[1 + BRAID_F__COUNT];
+	size_t len[1 + BRAID_F__COUNT], total = 4;
+	s[0] = id->source_record_id;
+	for (int f = 0; f < BRAID_F__COUNT; f++)
+		s[f + 1] = id->v[f];
+	for (int i = 0; i < 1 + BRAID_F__COUNT; i++) {
+		len[i] = s[i] ? strlen(s[i]) : 0;
+		if (len[i] > 0xffff)
+			return BRAID_ETOOBIG;
+		total += 2 + len[i];
+	}
 	braid_buf_reset(b);
-	unsigned char inv[4];
+	braid_rc rc = braid_buf_grow(b, total + 1);
+	if (rc)
+		return rc;
+	unsigned char *p = (unsigned char *)b->data;
 	for (int i = 0; i < 4; i++)
-		inv[i] = (unsigned char)(id->invalid >> (8 * i));
-	braid_rc rc = braid_buf_append(b, inv, 4);
-	if (!rc)
-		rc = put_str(b, id->source_record_id);
-	for (int f = 0; !rc && f < BRAID_F__COUNT; f++)
-		rc = put_str(b, id->v[f]);
-	return rc;
+		*p++ = (unsigned char)(id->invalid >> (8 * i));
+	for (int i = 0; i < 1 + BRAID_F__COUNT; i++) {
+		*p++ = (unsigned char)(len[i] & 0xff);
+		*p++ = (unsigned char)(len[i] >> 8);
+		if (len[i])
+			memcpy(p, s[i], len[i]);
+		p += len[i];
+	}
+	b->len = total;
+	b->data[total] = 0;
+	return BRAID_OK;
 }
 
 /* Decoding works in place on the caller's private plaintext: each string
