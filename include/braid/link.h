@@ -58,7 +58,7 @@ struct braid_link_opts {
 	/* Blocks with more records than this are capped (skipped and
 	 * reported): 0 = default 1000. */
 	uint32_t max_block;
-	/* Random pairs drawn to estimate u: 0 = default 2,000,000 (or all
+	/* Random pairs drawn to estimate u: 0 = default 1,000,000 (or all
 	 * pairs when fewer). */
 	uint64_t u_samples;
 	int em_iterations;   /* 0 = default 25 */

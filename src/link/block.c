@@ -34,25 +34,27 @@ static const char *const rule_names[R__COUNT] = {
 /* A rule id is a base rule, optionally refined by one more attribute
  * (bits 5..7) when its blocks are too large for the data (see
  * refine_rules). */
-enum { REF_NONE = 0, REF_FI, REF_LI, REF_BY, REF_ZIP, REF__COUNT };
+enum { REF_NONE = 0, REF_FI, REF_LI, REF_BY, REF_ZIP, REF_BM, REF__COUNT };
 static const char *const ref_names[REF__COUNT] = {"", "first_initial", "last_initial",
-						  "birth_year", "zip"};
+						  "birth_year", "zip", "birth_month"};
 #define RULE_BASE(r) ((r) & 31)
-#define RULE_REF(r) ((r) >> 5)
+#define RULE_REF(r) (((r) >> 5) & 7)
+#define RULE_REF2(r) (((r) >> 8) & 7)
 
 const char *braid__rule_name(int rule)
 {
-	static char names[R__COUNT][REF__COUNT][64];
-	int b = RULE_BASE(rule), f = RULE_REF(rule);
-	if (b >= R__COUNT || f >= REF__COUNT)
+	static char names[R__COUNT][REF__COUNT][REF__COUNT][80];
+	int b = RULE_BASE(rule), f = RULE_REF(rule), g = RULE_REF2(rule);
+	if (b >= R__COUNT || f >= REF__COUNT || g >= REF__COUNT)
 		return "?";
 	if (!f)
 		return rule_names[b];
-	/* built once per process and never changed: thread-safe enough for
-	 * names read after the linker has run */
-	if (!names[b][f][0])
-		snprintf(names[b][f], sizeof names[b][f], "%s+%s", rule_names[b], ref_names[f]);
-	return names[b][f];
+	/* written once with the same bytes whoever writes it, never changed */
+	char *nm = names[b][f][g];
+	if (!nm[0])
+		snprintf(nm, sizeof names[b][f][g], "%s+%s%s%s", rule_names[b], ref_names[f],
+			 g ? "+" : "", ref_names[g]);
+	return nm;
 }
 
 #define B(c) (1u << (c))
@@ -63,6 +65,7 @@ static uint32_t ref_covers(int f)
 	case REF_LI: return B(BRAID_LC_LAST);
 	case REF_BY: return B(BRAID_LC_DOB);
 	case REF_ZIP: return B(BRAID_LC_ZIP) | B(BRAID_LC_CITY);
+	case REF_BM: return B(BRAID_LC_DOB);
 	default: return 0;
 	}
 }
@@ -70,7 +73,8 @@ static uint32_t ref_covers(int f)
 static uint32_t base_covers(int rule);
 uint32_t braid__rule_covers(int rule)
 {
-	return base_covers(RULE_BASE(rule)) | ref_covers(RULE_REF(rule));
+	return base_covers(RULE_BASE(rule)) | ref_covers(RULE_REF(rule)) |
+	       ref_covers(RULE_REF2(rule));
 }
 
 static uint32_t base_covers(int rule)
@@ -110,19 +114,28 @@ static inline uint64_t key2(int rule, uint64_t a, uint64_t b)
 }
 
 static uint64_t base_key(int rule, const struct braid__lrec *r);
+
+static uint64_t ref_value(int f, const struct braid__lrec *r)
+{
+	switch (f) {
+	case REF_FI: return (uint8_t)r->fi;
+	case REF_LI: return (uint8_t)r->li;
+	case REF_BY: return r->y > 0 ? (uint64_t)r->y : 0;
+	case REF_ZIP: return r->zip;
+	case REF_BM: return r->m;
+	default: return 0;
+	}
+}
+
 uint64_t braid__rule_key(int rule, const struct braid__lrec *r)
 {
 	uint64_t k = base_key(RULE_BASE(rule), r);
-	uint64_t x;
-	if (!k)
-		return 0;
-	switch (RULE_REF(rule)) {
-	case REF_NONE: return k;
-	case REF_FI: x = (uint8_t)r->fi; break;
-	case REF_LI: x = (uint8_t)r->li; break;
-	case REF_BY: x = (uint64_t)r->y; break;
-	case REF_ZIP: x = r->zip; break;
-	default: x = 0;
+	if (!k || !RULE_REF(rule))
+		return k;
+	uint64_t x = ref_value(RULE_REF(rule), r);
+	if (RULE_REF2(rule)) {
+		uint64_t y = ref_value(RULE_REF2(rule), r);
+		x = x && y ? mix(x, y) : 0;
 	}
 	return x ? key2(rule, k, x) : 0;
 }
@@ -367,8 +380,10 @@ static braid_rc refine_rules(struct braid_linker *l)
 		int r = l->rules[k], f1 = 0, f2 = 0;
 		switch (r) {
 		case R_DOB: f1 = REF_FI; f2 = REF_LI; break;
-		case R_LASTPH_FI: case R_FIRSTPH_LASTPH: f1 = REF_BY; f2 = REF_ZIP; break;
-		case R_FIRST_BY: f1 = REF_LI; f2 = REF_ZIP; break;
+		/* ZIP refines poorly in one city (a few dozen ZIPs): birth
+		 * year and month are the narrower second attributes */
+		case R_LASTPH_FI: case R_FIRSTPH_LASTPH: f1 = REF_BY; f2 = REF_BM; break;
+		case R_FIRST_BY: f1 = REF_LI; f2 = REF_BM; break;
 		case R_ZIP_LAST: f1 = REF_FI; f2 = REF_BY; break;
 		case R_FIRST_ZIP: f1 = REF_LI; f2 = REF_BY; break;
 		default: break;
@@ -389,6 +404,18 @@ static braid_rc refine_rules(struct braid_linker *l)
 			if (rule_pairs(l, rr, kv, &pairs, &wk)) {
 				free(kv);
 				return BRAID_ENOMEM;
+			}
+			if (pairs > budget) {
+				/* still too broad: narrow once more by the
+				 * other attribute of the pair, or birth year */
+				int g = fs[1 - j] != REF_ZIP ? fs[1 - j] : REF_BY;
+				if (g == fs[j])
+					g = REF_BM;
+				rr |= g << 8;
+				if (rule_pairs(l, rr, kv, &pairs, &wk)) {
+					free(kv);
+					return BRAID_ENOMEM;
+				}
 			}
 			if (wk >= need && nout < BRAID__MAX_RULES)
 				out[nout++] = rr;

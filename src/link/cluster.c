@@ -41,8 +41,8 @@ int braid__hard_conflict(const struct braid_linker *l, uint32_t a, uint32_t b)
 {
 	const struct braid__lrec *x = &l->r[a], *y = &l->r[b];
 	if ((l->cx.active & (1u << BRAID_LC_SSN)) && x->ssn && y->ssn && x->ssn != y->ssn &&
-	    braid__cmp_digits(braid__str(&l->st, x->ssn), l->st.len[x->ssn],
-			      braid__str(&l->st, y->ssn), l->st.len[y->ssn]) == SS_ELSE)
+	    braid__cmp_digits(braid__str(&l->st, x->ssn), l->st.info[x->ssn].len,
+			      braid__str(&l->st, y->ssn), l->st.info[y->ssn].len) == SS_ELSE)
 		return 1;
 	if ((l->cx.active & (1u << BRAID_LC_DOB)) && x->y && y->y && x->m && y->m &&
 	    braid__cmp_dob(x, y) == DB_ELSE && abs(x->y - y->y) >= 5)
@@ -52,8 +52,8 @@ int braid__hard_conflict(const struct braid_linker *l, uint32_t a, uint32_t b)
 
 static int ssn_hard(const struct braid_linker *l, uint32_t s, uint32_t t)
 {
-	return s != t && braid__cmp_digits(braid__str(&l->st, s), l->st.len[s],
-					   braid__str(&l->st, t), l->st.len[t]) == SS_ELSE;
+	return s != t && braid__cmp_digits(braid__str(&l->st, s), l->st.info[s].len,
+					   braid__str(&l->st, t), l->st.info[t].len) == SS_ELSE;
 }
 
 static int dob_hard(uint32_t p, uint32_t q)

@@ -73,20 +73,18 @@ braid_rc braid__strtab_init(struct braid__strtab *t)
 	t->nslots = 1024;
 	t->slots = calloc(t->nslots, sizeof *t->slots);
 	t->cap = 256;
-	t->off = malloc(t->cap * sizeof *t->off);
-	t->len = malloc(t->cap);
-	t->sig = malloc(t->cap * sizeof *t->sig);
+	t->info = malloc(t->cap * sizeof *t->info);
 	t->pool_cap = 4096;
 	t->pool = malloc(t->pool_cap);
-	if (!t->slots || !t->off || !t->len || !t->sig || !t->pool) {
+	if (!t->slots || !t->info || !t->pool) {
 		braid__strtab_release(t);
 		return BRAID_ENOMEM;
 	}
 	t->pool[0] = 0;
 	t->pool_len = 1;
-	t->off[0] = 0;
-	t->len[0] = 0;
-	t->sig[0] = 0;
+	t->info[0].off = 0;
+	t->info[0].len = 0;
+	t->info[0].sig = 0;
 	t->n = 1;
 	return BRAID_OK;
 }
@@ -94,9 +92,7 @@ braid_rc braid__strtab_init(struct braid__strtab *t)
 void braid__strtab_release(struct braid__strtab *t)
 {
 	free(t->pool);
-	free(t->off);
-	free(t->len);
-	free(t->sig);
+	free(t->info);
 	free(t->slots);
 	memset(t, 0, sizeof *t);
 }
@@ -108,7 +104,7 @@ static braid_rc strtab_rehash(struct braid__strtab *t)
 	if (!s)
 		return BRAID_ENOMEM;
 	for (uint32_t id = 1; id < t->n; id++) {
-		uint64_t h = braid_hash64(t->pool + t->off[id], t->len[id], 0) & (ns - 1);
+		uint64_t h = braid_hash64(t->pool + t->info[id].off, t->info[id].len, 0) & (ns - 1);
 		while (s[h])
 			h = (h + 1) & (ns - 1);
 		s[h] = id + 1;
@@ -135,7 +131,7 @@ braid_rc braid__strtab_intern(struct braid__strtab *t, const char *s, size_t n,
 		if (!v)
 			break;
 		v--;
-		if (t->len[v] == n && !memcmp(t->pool + t->off[v], s, n)) {
+		if (t->info[v].len == n && !memcmp(t->pool + t->info[v].off, s, n)) {
 			*id = v;
 			return BRAID_OK;
 		}
@@ -145,18 +141,10 @@ braid_rc braid__strtab_intern(struct braid__strtab *t, const char *s, size_t n,
 		return BRAID_ETOOBIG;
 	if (t->n == t->cap) {
 		uint32_t nc = t->cap * 2;
-		uint32_t *o = braid_reallocarray(t->off, nc, sizeof *o);
+		struct braid__strinfo *o = braid_reallocarray(t->info, nc, sizeof *o);
 		if (!o)
 			return BRAID_ENOMEM;
-		t->off = o;
-		uint8_t *l = realloc(t->len, nc);
-		if (!l)
-			return BRAID_ENOMEM;
-		t->len = l;
-		uint32_t *sg = braid_reallocarray(t->sig, nc, sizeof *sg);
-		if (!sg)
-			return BRAID_ENOMEM;
-		t->sig = sg;
+		t->info = o;
 		t->cap = nc;
 	}
 	if (t->pool_len + n + 1 > t->pool_cap) {
@@ -170,8 +158,8 @@ braid_rc braid__strtab_intern(struct braid__strtab *t, const char *s, size_t n,
 		t->pool_cap = nc;
 	}
 	uint32_t nid = t->n++;
-	t->off[nid] = (uint32_t)t->pool_len;
-	t->len[nid] = (uint8_t)n;
+	t->info[nid].off = (uint32_t)t->pool_len;
+	t->info[nid].len = (uint8_t)n;
 	memcpy(t->pool + t->pool_len, s, n);
 	t->pool[t->pool_len + n] = 0;
 	t->pool_len += n + 1;
@@ -181,7 +169,7 @@ braid_rc braid__strtab_intern(struct braid__strtab *t, const char *s, size_t n,
 		sig |= c >= 'A' && c <= 'Z' ? 1u << (c - 'A')
 		       : c >= '0' && c <= '9' ? 1u << (26 + (c - '0') % 5) : 1u << 31;
 	}
-	t->sig[nid] = sig;
+	t->info[nid].sig = sig;
 	t->slots[h] = nid + 1;
 	*id = nid;
 	/* keep the load factor under a half: probes stay short */
@@ -334,9 +322,9 @@ int braid__cmp_digits(const char *a, size_t la, const char *b, size_t lb)
  * costs two popcounts. */
 static inline double jw_ids(const struct braid__strtab *st, uint32_t x, uint32_t y)
 {
-	int lx = st->len[x], ly = st->len[y];
-	int mx = lx - __builtin_popcount(st->sig[x] & ~st->sig[y]);
-	int my = ly - __builtin_popcount(st->sig[y] & ~st->sig[x]);
+	int lx = st->info[x].len, ly = st->info[y].len;
+	int mx = lx - __builtin_popcount(st->info[x].sig & ~st->info[y].sig);
+	int my = ly - __builtin_popcount(st->info[y].sig & ~st->info[x].sig);
 	int m = mx < my ? mx : my;
 	if (m <= 0)
 		return 0.0;
@@ -384,7 +372,7 @@ int braid__cmp_first(const struct braid__cmpctx *x, const struct braid__lrec *a,
 		return FN_SWAP;
 	if (phon_eq(a->first_ph, a->first_ph2, b->first_ph, b->first_ph2))
 		return both_common(x->cnt_first, a->first, b->first) ? FN_DIFF : FN_PHON;
-	uint8_t la = x->st->len[a->first], lb = x->st->len[b->first];
+	uint8_t la = x->st->info[a->first].len, lb = x->st->info[b->first].len;
 	if ((la == 1 || lb == 1) &&
 	    braid__str(x->st, a->first)[0] == braid__str(x->st, b->first)[0])
 		return FN_INIT;
@@ -422,7 +410,7 @@ int braid__cmp_last(const struct braid__cmpctx *x, const struct braid__lrec *a,
 	if (a->last == b->last)
 		return LN_EXACT;
 	const char *sa = braid__str(x->st, a->last), *sb = braid__str(x->st, b->last);
-	uint8_t la = x->st->len[a->last], lb = x->st->len[b->last];
+	uint8_t la = x->st->info[a->last].len, lb = x->st->info[b->last].len;
 	if (is_part(sa, la, sb, lb))
 		return LN_PART;
 	double s = jw_ids(x->st, a->last, b->last);
@@ -443,7 +431,7 @@ static int cmp_middle(const struct braid__cmpctx *x, const struct braid__lrec *a
 		return LV_NULL;
 	if (a->middle == b->middle)
 		return MN_EXACT;
-	if ((x->st->len[a->middle] == 1 || x->st->len[b->middle] == 1) &&
+	if ((x->st->info[a->middle].len == 1 || x->st->info[b->middle].len == 1) &&
 	    braid__str(x->st, a->middle)[0] == braid__str(x->st, b->middle)[0])
 		return MN_INIT;
 	return MN_ELSE;
@@ -521,8 +509,8 @@ static int cmp_ids_digits(const struct braid__strtab *st, uint32_t a, uint32_t b
 		return LV_NULL;
 	if (a == b)
 		return 1;
-	return braid__cmp_digits(braid__str(st, a), st->len[a], braid__str(st, b),
-				 st->len[b]);
+	return braid__cmp_digits(braid__str(st, a), st->info[a].len, braid__str(st, b),
+				 st->info[b].len);
 }
 
 static int cmp_zip(const struct braid__cmpctx *x, const struct braid__lrec *a,
@@ -553,7 +541,7 @@ static int cmp_phone(const struct braid__cmpctx *x, const struct braid__lrec *a,
 		return v;
 	if (v <= 3)
 		return PH_ONE;
-	uint8_t la = x->st->len[a->phone], lb = x->st->len[b->phone];
+	uint8_t la = x->st->info[a->phone].len, lb = x->st->info[b->phone].len;
 	if (la >= 7 && lb >= 7 &&
 	    !memcmp(braid__str(x->st, a->phone) + la - 7, braid__str(x->st, b->phone) + lb - 7, 7))
 		return PH_LAST7;

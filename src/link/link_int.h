@@ -18,9 +18,13 @@
 struct braid__strtab {
 	char *pool;
 	size_t pool_len, pool_cap;
-	uint32_t *off;     /* id -> offset in pool */
-	uint8_t *len;      /* id -> length (capped at 255) */
-	uint32_t *sig;     /* id -> set of letters present (JW pre-filter) */
+	/* per id, in one place so that a comparison touches one cache line:
+	 * offset in pool, set of letters present (JW pre-filter), length
+	 * (capped at 255) */
+	struct braid__strinfo {
+		uint32_t off, sig;
+		uint8_t len;
+	} *info;
 	uint32_t n, cap;   /* ids in use */
 	uint32_t *slots;   /* open addressing: id+1, 0 = empty */
 	uint64_t nslots;
@@ -32,7 +36,7 @@ braid_rc braid__strtab_intern(struct braid__strtab *t, const char *s, size_t n,
 			      uint32_t *id);
 static inline const char *braid__str(const struct braid__strtab *t, uint32_t id)
 {
-	return t->pool + t->off[id];
+	return t->pool + t->info[id].off;
 }
 
 /* ------------------------------------------------------------ prepared record */

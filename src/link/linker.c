@@ -102,7 +102,7 @@ static braid_rc name_codes(struct braid_linker *l, struct name_cache *c, uint32_
 	if (c->done[id] & (want_nick ? 2 : 1))
 		return BRAID_OK;
 	char name[256];
-	memcpy(name, braid__str(&l->st, id), l->st.len[id] + 1u);
+	memcpy(name, braid__str(&l->st, id), l->st.info[id].len + 1u);
 	if (!(c->done[id] & 1)) {
 		char p1[8], p2[8];
 		uint32_t a, b;
@@ -255,7 +255,7 @@ struct braid_linker *braid_linker_new(const struct braid_identity *recs, size_t 
 	if (!l->opts.max_block)
 		l->opts.max_block = 1000;
 	if (!l->opts.u_samples)
-		l->opts.u_samples = 2000000;
+		l->opts.u_samples = 1000000;
 	if (l->opts.em_iterations <= 0)
 		l->opts.em_iterations = 25;
 	if (l->opts.threads <= 0)
