@@ -601,6 +601,12 @@ static int64_t build_identity(struct loader *L, char **fields, struct braid_iden
 		const char *raw = cell(fields, L->fcol[f], cs);
 		if (!*raw)
 			continue;
+		if (f <= BRAID_F_SUFFIX) {
+			/* Name parts are folded once, by braid_name_clean below. */
+			*present |= 1u << f;
+			id->v[f] = raw;
+			continue;
+		}
 		if (braid_ingest_check_value((enum braid_field)f, raw, cs, buf, sizeof buf)) {
 			*present |= 1u << f;
 			id->invalid |= 1u << f;
@@ -620,11 +626,25 @@ static int64_t build_identity(struct loader *L, char **fields, struct braid_iden
 	    *v[BRAID_F_MIDDLE_NAME] || *v[BRAID_F_SUFFIX]) {
 		struct braid_name nm;
 		braid_rc rc;
-		if (*v[BRAID_F_FIRST_NAME] || *v[BRAID_F_LAST_NAME])
+		int parts = *v[BRAID_F_FIRST_NAME] || *v[BRAID_F_LAST_NAME] ||
+			    *v[BRAID_F_MIDDLE_NAME] || *v[BRAID_F_SUFFIX];
+		if (parts)
 			rc = braid_name_clean(v[BRAID_F_FIRST_NAME], v[BRAID_F_MIDDLE_NAME],
 					      v[BRAID_F_LAST_NAME], v[BRAID_F_SUFFIX], &nm);
 		else
 			rc = braid_name_parse_full(v[BRAID_F_FULL_NAME], &nm);
+		if (rc && parts) {
+			/* Too long to parse: each part folded on its own. */
+			for (int f = BRAID_F_FIRST_NAME; f <= BRAID_F_SUFFIX; f++) {
+				if (!*v[f])
+					continue;
+				if (braid_text_fold(v[f], buf, sizeof buf))
+					buf[0] = 0;
+				id->v[f] = braid_arena_strdup(&L->row, buf);
+				if (!id->v[f])
+					id->v[f] = "";
+			}
+		}
 		if (!rc) {
 			id->v[BRAID_F_FIRST_NAME] = braid_arena_strdup(&L->row, nm.first);
 			id->v[BRAID_F_MIDDLE_NAME] = braid_arena_strdup(&L->row, nm.middle);
