@@ -194,7 +194,7 @@ braid_rc braid_qplan_touch_type(struct braid_qplan *p, const struct braid_qcatal
 /* Add every source and field of other to p. */
 braid_rc braid_qplan_merge(struct braid_qplan *p, const struct braid_qplan *other);
 /* Whether source maps person attribute field ("race", "zip", "sex",
- * "ethnicity", "dob"). */
+ * "ethnicity", "birth_year"). */
 int braid_qcatalog_source_maps(const struct braid_qcatalog *c, const char *source,
 			       const char *field);
 /* CREATE TEMP TABLE table AS the plan's SQL (an earlier one is dropped);

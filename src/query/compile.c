@@ -369,7 +369,7 @@ static const char *attr_expr(int pa)
 static const char *pattr_field(int pa)
 {
 	switch (pa) {
-	case PA_AGE: case PA_AGE_BAND: return "dob";
+	case PA_AGE: case PA_AGE_BAND: return "birth_year";
 	case PA_SEX: return "sex";
 	case PA_RACE: return "race";
 	case PA_ETHNICITY: return "ethnicity";

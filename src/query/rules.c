@@ -186,7 +186,7 @@ static braid_rc expr(struct rctx *r, const struct r_node *n, struct braid_buf *b
 static const char *field_of(int pa)
 {
 	switch (pa) {
-	case PA_AGE: case PA_AGE_BAND: return "dob";
+	case PA_AGE: case PA_AGE_BAND: return "birth_year";
 	case PA_SEX: return "sex";
 	case PA_RACE: return "race";
 	case PA_ETHNICITY: return "ethnicity";
