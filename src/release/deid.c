@@ -206,16 +206,44 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Fewest distinct values of column sc within a class (SIZE_MAX if none). */
-static size_t min_distinct(const struct braid_extract *x, const size_t *class_of,
-			   size_t ncls, size_t sc)
+/* Number of distinct strings among v[0..n-1] (hash set; SIZE_MAX on
+ * OOM): sorting them was the extract's hot spot. */
+static size_t count_distinct(const char **v, size_t n)
+{
+	size_t ns = 16;
+	while (ns < 2 * n)
+		ns *= 2;
+	const char **set = calloc(ns, sizeof *set);
+	if (!set)
+		return SIZE_MAX;
+	size_t d = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t h = (size_t)braid_hash64(v[i], strlen(v[i]), 5) & (ns - 1);
+		while (set[h] && strcmp(set[h], v[i]))
+			h = (h + 1) & (ns - 1);
+		if (!set[h]) {
+			set[h] = v[i];
+			d++;
+		}
+	}
+	free(set);
+	return d;
+}
+
+/* Distinct values of column sc in each class (rows grouped by counting
+ * sort, each group's values sorted): malloc'd array of ncls, NULL on OOM. */
+static size_t *class_distinct(const struct braid_extract *x,
+			      const size_t *class_of, size_t ncls, size_t sc)
 {
 	size_t *start = calloc(ncls + 1, sizeof *start);
 	size_t *fill = calloc(ncls + 1, sizeof *fill);
+	size_t *d = calloc(ncls + 1, sizeof *d);
 	const char **v = malloc((x->nrows ? x->nrows : 1) * sizeof *v);
-	size_t best = SIZE_MAX;
-	if (!start || !fill || !v)
+	if (!start || !fill || !d || !v) {
+		free(d);
+		d = NULL;
 		goto out;
+	}
 	for (size_t r = 0; r < x->nrows; r++)
 		if (class_of[r] != SIZE_MAX)
 			start[class_of[r] + 1]++;
@@ -231,16 +259,26 @@ static size_t min_distinct(const struct braid_extract *x, const size_t *class_of
 		if (!n)
 			continue;
 		qsort(v + start[c], n, sizeof *v, cmp_str);
-		size_t d = 1;
+		d[c] = 1;
 		for (size_t i = start[c] + 1; i < start[c + 1]; i++)
-			d += strcmp(v[i - 1], v[i]) != 0;
-		if (d < best)
-			best = d;
+			d[c] += strcmp(v[i - 1], v[i]) != 0;
 	}
 out:
 	free(start);
 	free(fill);
 	free(v);
+	return d;
+}
+
+/* Fewest distinct values of column sc within a class (SIZE_MAX if none). */
+static size_t min_distinct(const struct braid_extract *x, const size_t *class_of,
+			   size_t ncls, size_t sc)
+{
+	size_t *d = class_distinct(x, class_of, ncls, sc), best = SIZE_MAX;
+	for (size_t c = 0; d && c < ncls; c++)
+		if (d[c] && d[c] < best)
+			best = d[c];
+	free(d);
 	return best;
 }
 
@@ -375,10 +413,12 @@ braid_rc braid_deid_extract(const char *const *rows, size_t nrows,
 			for (size_t r = 0; r < nrows; r++)
 				if (class_of[r] != SIZE_MAX && size[class_of[r]] < o->k)
 					vals[n++] = x->cells[r * nout + q[i]];
-			qsort(vals, n, sizeof *vals, cmp_str);
-			size_t d = n ? 1 : 0;
-			for (size_t t = 1; t < n; t++)
-				d += strcmp(vals[t - 1], vals[t]) != 0;
+			size_t d = count_distinct(vals, n);
+			if (d == SIZE_MAX) {
+				free(done_col);
+				rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
+				goto out;
+			}
 			if (best == SIZE_MAX || d > bd) {
 				best = i;
 				bd = d;
@@ -412,21 +452,15 @@ braid_rc braid_deid_extract(const char *const *rows, size_t nrows,
 	}
 	if (o->l > 1) {
 		for (size_t s = 0; s < ns; s++) {
-			/* distinct values per class, one class at a time */
-			for (size_t c = 0; c < ncls; c++) {
-				size_t n = 0;
-				for (size_t r = 0; r < nrows; r++)
-					if (class_of[r] == c)
-						vals[n++] = x->cells[r * nout + sc[s]];
-				qsort(vals, n, sizeof *vals, cmp_str);
-				size_t d = n ? 1 : 0;
-				for (size_t t = 1; t < n; t++)
-					d += strcmp(vals[t - 1], vals[t]) != 0;
-				if (d < o->l)
-					for (size_t r = 0; r < nrows; r++)
-						if (class_of[r] == c)
-							alive[r] = 0;
+			size_t *d = class_distinct(x, class_of, ncls, sc[s]);
+			if (!d) {
+				rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
+				goto out;
 			}
+			for (size_t r = 0; r < nrows; r++)
+				if (class_of[r] != SIZE_MAX && d[class_of[r]] < o->l)
+					alive[r] = 0;
+			free(d);
 		}
 	}
 	/* 4. compact and report */
