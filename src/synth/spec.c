@@ -431,12 +431,20 @@ braid_rc braid__write_readme(const char *dir, const struct braid_synth_opts *o,
 		"real Philadelphia street ranges placed in 2010 census tracts, and every event from a\n"
 		"simple model (see docs/demo-city.md in the braid repository).\n\n"
 		"%ld residents in %ld households; %lld source rows, %lld source records.\n\n"
-		"| source | rows | records |\n|---|---:|---:|\n",
+		"| source | what | rows | records |\n|---|---|---:|---:|\n",
 		o->people, (unsigned long long)o->seed, o->year_from, o->year_to, o->error_scale,
 		st->people, st->households, st->rows, st->records);
-	for (int i = 0; i < st->sources; i++)
-		braid_buf_printf(&b, "| %s | %lld | %lld |\n", st->source_names[i], st->source_rows[i],
-				 st->source_records[i]);
+	for (int i = 0; i < st->sources; i++) {
+		/* the spec's title line, e.g. "title: County jail bookings" */
+		const char *t = strstr(spec_text[i], "\ntitle: ");
+		int tl = 0;
+		if (t) {
+			t += 8;
+			tl = (int)strcspn(t, "\n");
+		}
+		braid_buf_printf(&b, "| %s | %.*s | %lld | %lld |\n", st->source_names[i], tl, t ? t : "",
+				 st->source_rows[i], st->source_records[i]);
+	}
 	braid_buf_printf(&b,
 		"\n## Layout\n\n"
 		"- `sources/NAME.csv`: each agency's extract, in its own columns, formats and mistakes.\n"
@@ -449,6 +457,29 @@ braid_rc braid__write_readme(const char *dir, const struct braid_synth_opts *o,
 		"  the counts of errors applied.\n"
 		"- `truth/facts.json`: the planted facts with their definitions (analysis date = Dec 31\n"
 		"  of the last year).\n");
+	/* The planted facts, read back from facts.json (written just before). */
+	char fp[1200];
+	snprintf(fp, sizeof fp, "%s/truth/facts.json", dir);
+	json_t *facts = json_load_file(fp, 0, NULL);
+	if (facts) {
+		braid_buf_printf(&b, "\n## Planted facts (truth/facts.json; analysis date %s)\n\n"
+				     "| fact | value |\n|---|---:|\n",
+				 json_string_value(json_object_get(facts, "analysis_date")));
+		const char *key;
+		json_t *v;
+		json_object_foreach(facts, key, v) {
+			json_t *val = json_object_get(v, "value");
+			if (json_is_integer(val))
+				braid_buf_printf(&b, "| %s | %lld |\n", key, (long long)json_integer_value(val));
+			else if (json_is_real(val))
+				braid_buf_printf(&b, "| %s | %.3f (naive %.3f, stratified %.3f) |\n", key,
+						 json_real_value(val),
+						 json_real_value(json_object_get(v, "naive_difference")),
+						 json_real_value(json_object_get(v, "stratified_estimate")));
+		}
+		braid_buf_printf(&b, "\nEach fact's one-line definition is beside its value in facts.json.\n");
+		json_decref(facts);
+	}
 	braid_rc rc = b.data ? write_text(dir, "README.md", b.data, err)
 			     : braid_err_set(err, BRAID_ENOMEM, "out of memory");
 	braid_buf_release(&b);
