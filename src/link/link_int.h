@@ -182,6 +182,11 @@ braid_rc braid__link_block(struct braid_linker *l, struct braid_err *err);
 braid_rc braid__link_plan(struct braid_linker *l, struct braid_err *err);
 braid_rc braid__link_fit(struct braid_linker *l, struct braid_err *err);
 void braid__model_weights(struct braid__model *md);
+/* EM over the patterns whose rule mask has bit, estimating m (in place,
+ * from its initial values) for the comparisons in est with u fixed at
+ * l->model.u; returns the expected number of matching pairs. */
+double braid__em_rule(const struct braid_linker *l, uint32_t bit, uint32_t est,
+		      double m[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS], int *iters);
 /* Term-frequency adjustment (bits) for a vector of records a, b. */
 double braid__tf_adjust(const struct braid_linker *l, braid__cvec v, uint32_t a,
 			uint32_t b, double out_tf[BRAID_LC__COUNT]);

@@ -140,7 +140,7 @@ static void prior_m(double m[BRAID_LINK_MAX_LEVELS], int nl)
 
 /* EM for one rule: fills m (for the comparisons in est) and returns the
  * expected number of matching pairs among the rule's pairs. */
-static double em_rule(const struct braid_linker *l, uint32_t bit, uint32_t est,
+double braid__em_rule(const struct braid_linker *l, uint32_t bit, uint32_t est,
 		      double m[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS], int *iters)
 {
 	const struct braid__model *md = &l->model;
@@ -251,7 +251,7 @@ braid_rc braid__link_fit(struct braid_linker *l, struct braid_err *err)
 		double m[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
 		for (int c = 0; c < BRAID_LC__COUNT; c++)
 			prior_m(m[c], braid_link_cmp_nlevels((enum braid_link_cmp)c));
-		double em = em_rule(l, 1u << k, est, m, &md->em_iters_run);
+		double em = braid__em_rule(l, 1u << k, est, m, &md->em_iters_run);
 		if (em > best_matches)
 			best_matches = em;
 		/* a rule that finds almost no matches estimates m from noise */
