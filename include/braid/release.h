@@ -38,7 +38,8 @@ enum braid_cell_status {
 /* Flags, independent of status: reliability is not confidentiality. */
 enum braid_cell_flag {
 	BRAID_CELLF_NOISE = 1,      /* value perturbed by DP noise */
-	BRAID_CELLF_UNRELIABLE = 2, /* shown, but small base: read with care */
+	BRAID_CELLF_UNRELIABLE = 2, /* shown, but noisy relative to its size
+				       (relative standard error): read with care */
 	BRAID_CELLF_LEDGER = 4      /* sensitive because an earlier release
 				       suppressed the same cell as primary */
 };
@@ -248,6 +249,9 @@ struct braid_noise_opts {
 	double epsilon;
 	double delta;       /* discrete Gaussian only, in (0, 1) */
 	unsigned sensitivity; /* leaves one person can change; 0 = 1 */
+	double max_rse;       /* flag BRAID_CELLF_UNRELIABLE when the noise's
+				 standard deviation exceeds this share of the
+				 shown value; 0 = 0.3 (NCHS's 30 % RSE) */
 };
 /* Spend epsilon from budget, then noise every leaf (a cell that is the
  * total of no constraint), clamp to >= 0 and derive every total as the sum

@@ -389,8 +389,9 @@ braid_rc braid_cellset_csv(const struct braid_cellset *cs,
 		if (rc)
 			break;
 		if (c->status == BRAID_CELL_SHOWN)
-			rc = braid_buf_printf(out, "\",%lld,%s\n", (long long)c->shown,
-					      c->flags & BRAID_CELLF_NOISE ? "noisy" : st[0]);
+			rc = braid_buf_printf(out, "\",%lld,%s%s\n", (long long)c->shown,
+					      c->flags & BRAID_CELLF_NOISE ? "noisy" : st[0],
+					      c->flags & BRAID_CELLF_UNRELIABLE ? " unreliable" : "");
 		else
 			rc = braid_buf_printf(out, "\",,%s\n", st[c->status]);
 	}

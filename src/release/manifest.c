@@ -124,6 +124,7 @@ braid_rc braid_manifest_json(const struct braid_manifest *m,
 	if (gmtime_r(&m->created, &tm))
 		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	json_t *root = json_object(), *src = json_array(), *sup = json_array(), *per = json_array();
+	json_t *unrel = json_array();
 	for (size_t i = 0; i < m->nsources; i++)
 		json_array_append_new(src, json_string(m->sources[i]));
 	size_t nsup = 0, nper = 0;
@@ -143,6 +144,8 @@ braid_rc braid_manifest_json(const struct braid_manifest *m,
 			nper++;
 			json_array_append_new(per, json_string(c->id));
 		}
+		if (c->status == BRAID_CELL_SHOWN && (c->flags & BRAID_CELLF_UNRELIABLE))
+			json_array_append_new(unrel, json_string(c->id));
 	}
 	json_object_set_new(root, "format", json_string("braid-release-manifest/1"));
 	json_object_set_new(root, "copy", json_string(m->internal ? "internal" : "public"));
@@ -155,6 +158,7 @@ braid_rc braid_manifest_json(const struct braid_manifest *m,
 		json_decref(src);
 		json_decref(sup);
 		json_decref(per);
+		json_decref(unrel);
 		return braid_err_set(err, BRAID_EUTF8, "manifest: query or agreement is not valid UTF-8");
 	}
 	json_object_set_new(root, "query", q);
@@ -167,6 +171,8 @@ braid_rc braid_manifest_json(const struct braid_manifest *m,
 	json_object_set_new(root, "suppressed", sup);
 	json_object_set_new(root, "perturbed_count", json_integer((json_int_t)nper));
 	json_object_set_new(root, "perturbed", per);
+	/* reliability is advice, not confidentiality: listed apart */
+	json_object_set_new(root, "unreliable", unrel);
 	json_object_set_new(root, "content_hash",
 			    json_pack("{s:s,s:s,s:I}", "algorithm", "blake2b-256", "hex", hex,
 				      "bytes", (json_int_t)(table_bytes ? table_len : 0)));

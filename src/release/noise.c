@@ -180,8 +180,14 @@ braid_rc braid_release_add_noise(struct braid_cellset *cs,
 	if (rc)
 		return rc;
 	int64_t *val = braid_reallocarray(NULL, cs->n ? cs->n : 1, sizeof *val);
+	double *var = calloc(cs->n ? cs->n : 1, sizeof *var);
 	unsigned char *done = calloc(cs->n ? cs->n : 1, 1);
-	if (!val || !done) {
+	/* per-leaf noise variance: 2q/(1-q)^2 for the discrete Laplace; the
+	 * discrete Gaussian's is just under sigma^2 */
+	double q = exp(-1.0 / scale);
+	double leaf_var = opt->mech == BRAID_NOISE_DLAPLACE ? 2 * q / ((1 - q) * (1 - q))
+							    : scale * scale;
+	if (!val || !var || !done) {
 		rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -195,6 +201,7 @@ braid_rc braid_release_add_noise(struct braid_cellset *cs,
 			: braid_noise_dgauss(rng, scale);
 		int64_t x = cs->cells[i].value + z;
 		val[i] = x < 0 ? 0 : x;
+		var[i] = leaf_var;
 		done[i] = 1;
 	}
 	for (int changed = 1; changed;) {
@@ -204,12 +211,16 @@ braid_rc braid_release_add_noise(struct braid_cellset *cs,
 			if (done[t] == 1)
 				continue;
 			int64_t s = 0;
+			double sv = 0;
 			size_t j = cs->con_off[k];
-			for (; j < cs->con_off[k + 1] && done[cs->parts[j]] == 1; j++)
+			for (; j < cs->con_off[k + 1] && done[cs->parts[j]] == 1; j++) {
 				s += val[cs->parts[j]];
+				sv += var[cs->parts[j]];
+			}
 			if (j < cs->con_off[k + 1])
 				continue;
 			val[t] = s;
+			var[t] = sv;
 			done[t] = 1;
 			changed = 1;
 		}
@@ -237,14 +248,20 @@ braid_rc braid_release_add_noise(struct braid_cellset *cs,
 	}
 	if ((rc = braid_budget_spend(budget, opt->epsilon, err)))
 		goto out;
+	double rse = opt->max_rse > 0 ? opt->max_rse : 0.3;
 	for (size_t i = 0; i < cs->n; i++) {
 		cs->cells[i].shown = val[i];
 		cs->cells[i].flags |= BRAID_CELLF_NOISE;
+		cs->cells[i].flags &= (uint8_t)~BRAID_CELLF_UNRELIABLE;
+		/* statistical advice only: the number is still published */
+		if (sqrt(var[i]) > rse * (double)val[i])
+			cs->cells[i].flags |= BRAID_CELLF_UNRELIABLE;
 	}
 	if (scale_out)
 		*scale_out = scale;
 out:
 	free(val);
+	free(var);
 	free(done);
 	return rc;
 }

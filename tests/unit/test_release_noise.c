@@ -260,3 +260,39 @@ TEST(release_ledger_does_not_take_noisy_numbers_for_counts)
 	braid_cellset_free(cs);
 	braid_cellset_free(exact);
 }
+
+TEST(release_noisy_small_cells_are_flagged_unreliable_not_hidden)
+{
+	struct braid_err err;
+	struct braid_rng r;
+	struct braid_budget b;
+	braid_rng_init_seeded(&r, 4);
+	braid_budget_init(&b, "A1", 1.0);
+	struct braid_cellset *cs = hier();
+	/* t = 2: noise sd 2.8, so shown values under ~9 are flagged */
+	struct braid_noise_opts o = {.mech = BRAID_NOISE_DLAPLACE, .epsilon = 0.5};
+	ASSERT_EQ(braid_release_add_noise(cs, &o, &b, &r, NULL, &err), BRAID_OK);
+	size_t flagged = 0;
+	for (size_t i = 0; i < braid_cellset_count(cs); i++) {
+		const struct braid_cell *c = braid_cellset_cell(cs, i);
+		ASSERT_EQ(c->status, BRAID_CELL_SHOWN);
+		if (c->shown <= 5)
+			ASSERT(c->flags & BRAID_CELLF_UNRELIABLE);
+		flagged += (c->flags & BRAID_CELLF_UNRELIABLE) != 0;
+	}
+	ASSERT(flagged > 0);
+	/* the grand total (sd ~ 2.8 * sqrt(15)) of ~230 is fine */
+	ASSERT(!(braid_cellset_cell(cs, braid_cellset_find(cs, "T|*|*"))->flags &
+		 BRAID_CELLF_UNRELIABLE));
+	struct braid_buf csv;
+	braid_buf_init(&csv, 0);
+	ASSERT_EQ(braid_cellset_csv(cs, &csv), BRAID_OK);
+	ASSERT(strstr(csv.data, ",noisy unreliable\n"));
+	struct braid_manifest m = {.query = "q", .agreement = "A1", .noise = &o};
+	char *js = NULL;
+	ASSERT_EQ(braid_manifest_json(&m, cs, csv.data, csv.len, &js, &err), BRAID_OK);
+	ASSERT(strstr(js, "\"unreliable\": [\n    \""));
+	free(js);
+	braid_buf_release(&csv);
+	braid_cellset_free(cs);
+}
