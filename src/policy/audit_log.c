@@ -124,7 +124,8 @@ braid_rc braid_audit_verify_next(struct braid_audit_verifier *v,
 	if (e->seq > want)
 		return braid_err_set(err, BRAID_EPARSE,
 				     "audit entry %lld (seq %lld): entries %lld..%lld are missing "
-				     "(deleted)", pos, (long long)e->seq, want, (long long)e->seq - 1);
+				     "here (deleted, or moved later)", pos, (long long)e->seq, want,
+				     (long long)e->seq - 1);
 	if (e->seq < want)
 		return braid_err_set(err, BRAID_EPARSE,
 				     "audit entry %lld (seq %lld) is out of order or repeated "

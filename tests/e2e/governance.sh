@@ -158,7 +158,7 @@ test_audit_detects_a_deleted_entry() {
 	audit_ws
 	tamper "DELETE FROM policy_audit WHERE seq=2;"
 	expect_exit 3 "$BRAID" audit verify
-	assert_contains "$OUT" "entries 2..2 are missing (deleted)"
+	assert_contains "$OUT" "entries 2..2 are missing here"
 }
 
 test_audit_detects_a_deleted_last_entry() {

@@ -90,7 +90,7 @@ TEST(audit_detects_a_deleted_entry)
 	build(e);
 	memmove(&e[2], &e[3], (N - 3) * sizeof e[0]);
 	ASSERT_EQ(verify(e, N - 1, N, e[N - 2].hash, msg), 3);
-	ASSERT(strstr(msg, "entries 3..3 are missing (deleted)"));
+	ASSERT(strstr(msg, "entries 3..3 are missing here (deleted, or moved later)"));
 }
 
 TEST(audit_detects_deletion_of_the_newest_entries)
