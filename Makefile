@@ -71,8 +71,10 @@ test: deps
 	@tests/run.sh $(BUILD)
 
 asan: deps
-	@$(MAKE) --no-print-directory all BUILD=build/asan OPT=-O1 \
-	  CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	@# CFLAGS through the environment: on the command line it would replace,
+	@# not extend, the flags above (-std, -Iinclude, warnings).
+	@CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  $(MAKE) --no-print-directory all BUILD=build/asan OPT=-O1 \
 	  LDFLAGS="-fsanitize=address,undefined"
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  tests/run.sh build/asan
