@@ -33,13 +33,15 @@ static json_t *methods(const struct braid_manifest *m)
 				      (json_int_t)(p->protection > 0 ? p->protection : p->min_cell));
 		if (m->audit) {
 			const struct braid_audit *a = m->audit;
+			/* a certified cell's width is a lower bound of its
+			 * true width, hence "at least" */
 			json_object_set_new(c, "audit",
 					    json_pack("{s:s,s:I,s:I,s:I,s:o}",
 						      "method", "LP interval bounds (GLPK simplex)",
 						      "cells_audited", (json_int_t)a->n,
 						      "cells_failed", (json_int_t)a->n_failed,
 						      "linear_programs", (json_int_t)a->n_lp,
-						      "narrowest_interval", real_or_null(a->min_width)));
+						      "narrowest_interval_at_least", real_or_null(a->min_width)));
 		}
 		json_object_set_new(o, "complementary_suppression", c);
 	}
