@@ -201,7 +201,8 @@ braid_rc braid_release_protect(struct braid_cellset *cs,
 			       struct braid_audit *audit,
 			       struct braid_err *err);
 /* Refuse to publish: BRAID_EDENIED naming the first cell whose interval is
- * narrower than protection (this release's suppressions as they stand). */
+ * narrower than protection (this release's suppressions as they stand).
+ * flags: BRAID_AUDIT_ZEROS_SHOWN when the release shows zeros. */
 braid_rc braid_release_verify(const struct braid_cellset *cs,
 			      const struct braid_ledger *ledger,
 			      int64_t protection, unsigned flags,
