@@ -85,12 +85,18 @@ void braid_audit_fill(struct braid_audit_entry *e, const struct braid_user *u,
 	copy(e->role, sizeof e->role, braid_role_name(u->role));
 	copy(e->org, sizeof e->org, u->org);
 	copy(e->agreement, sizeof e->agreement, d->agreement);
-	copy(e->purpose, sizeof e->purpose, req->purpose);
+	/* A purpose that is not a name is not logged: it is free text from the
+	 * caller and could carry an identifier. */
+	copy(e->purpose, sizeof e->purpose,
+	     !req->purpose || braid__policy_token_ok(req->purpose, BRAID_NAME_MAX) ? req->purpose
+										  : "(invalid)");
 	copy(e->action, sizeof e->action, braid_action_name(req->action));
 	size_t at = 0;
 	for (size_t i = 0; i < req->nsources && at < sizeof e->sources - 1; i++) {
+		const char *name = braid__policy_token_ok(req->sources[i], BRAID_NAME_MAX)
+					   ? req->sources[i] : "?";
 		int k = snprintf(e->sources + at, sizeof e->sources - at, "%s%s", i ? "," : "",
-				 req->sources[i]);
+				 name);
 		if (k < 0)
 			break;
 		at += (size_t)k;

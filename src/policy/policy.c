@@ -289,6 +289,19 @@ braid_rc braid_policy_check(const struct braid_user *u,
 		snprintf(d->reason, sizeof d->reason, "%s names no source", act);
 		return deny(d, err);
 	}
+	/* Source and field names reach reasons and the audit log: only names
+	 * (never free text that might hold an identifier) are accepted. */
+	for (size_t i = 0; i < req->nsources; i++)
+		if (!braid__policy_token_ok(req->sources[i], BRAID_NAME_MAX)) {
+			snprintf(d->reason, sizeof d->reason, "source %zu is not a valid name", i + 1);
+			return deny(d, err);
+		}
+	for (size_t i = 0; i < req->nfields; i++)
+		if (!braid__policy_token_ok(req->fields[i].source, BRAID_NAME_MAX) ||
+		    !braid__policy_token_ok(req->fields[i].field, BRAID_NAME_MAX)) {
+			snprintf(d->reason, sizeof d->reason, "field %zu is not a valid name", i + 1);
+			return deny(d, err);
+		}
 	char today[11];
 	const char *date = req->date;
 	if (!date) {

@@ -250,3 +250,41 @@ TEST(policy_store_group_commit_keeps_the_chain)
 	ASSERT_EQ(n, 3 + 3 * 21);
 	close_ws(&w);
 }
+
+static int file_has(const char *path, const char *needle)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		TEST_FAIL_("cannot open %s", path);
+	static char buf[1 << 23];
+	size_t len = fread(buf, 1, sizeof buf, f);
+	fclose(f);
+	return memmem(buf, len, needle, strlen(needle)) != NULL;
+}
+
+TEST(policy_store_audit_keeps_no_identifier_from_a_query)
+{
+	struct ws w;
+	struct braid_err err;
+	setup(&w);
+	struct braid_request r = req_rows();
+	struct braid_decision d;
+	r.query = "persons where ssn = 219-09-9999 and last_name = QUILLFEATHER and dob = 1961-07-04";
+	ASSERT_EQ(braid_policy_authorize(w.p, &w.ana, &r, &d, &err), BRAID_OK);
+	ASSERT_EQ(braid_policy_commit(w.p, &w.ana, &r, &d, 1, &err), BRAID_OK);
+	r.purpose = "QUILLFEATHER-219-09-9999";
+	ASSERT_EQ(braid_policy_authorize(w.p, &w.ana, &r, &d, &err), BRAID_EDENIED);
+	ASSERT(!strstr(err.msg, "QUILLFEATHER"));
+	const char *bad[] = {"QUILLFEATHER 219-09-9999"};
+	r.purpose = "study";
+	r.sources = bad;
+	ASSERT_EQ(braid_policy_authorize(w.p, &w.ana, &r, &d, &err), BRAID_EDENIED);
+	ASSERT(!strstr(err.msg, "QUILLFEATHER"));
+	close_ws(&w);
+	char db[400];
+	snprintf(db, sizeof db, "%s/braid.db", w.dir);
+	ASSERT(file_has(db, "policy_audit")); /* the scan reads the real file */
+	ASSERT(!file_has(db, "219-09-9999"));
+	ASSERT(!file_has(db, "QUILLFEATHER"));
+	ASSERT(!file_has(db, "1961-07-04"));
+}
