@@ -79,6 +79,11 @@ size_t braid_edit_distance(const char *a, const char *b, size_t cap);
  * its events carry an end date (spells) or not (point events). */
 braid_rc braid_qcatalog_load(struct braid_store *s, struct braid_qcatalog **out,
 			     struct braid_err *err);
+/* A catalog without a store (tests, fuzzing): n event types, each from
+ * one source named "src" that maps no person attribute; has_end[i] says
+ * whether type i is a spell. */
+braid_rc braid_qcatalog_from_types(const char *const *types, const int *has_end, size_t n,
+				   struct braid_qcatalog **out, struct braid_err *err);
 void braid_qcatalog_free(struct braid_qcatalog *c);
 /* Number of known event types; name of the i-th (borrowed). */
 size_t braid_qcatalog_count(const struct braid_qcatalog *c);

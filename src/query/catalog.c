@@ -122,6 +122,39 @@ braid_rc braid_qcatalog_load(struct braid_store *s, struct braid_qcatalog **out,
 	return BRAID_OK;
 }
 
+braid_rc braid_qcatalog_from_types(const char *const *types, const int *has_end, size_t n,
+				   struct braid_qcatalog **out, struct braid_err *err)
+{
+	*out = NULL;
+	struct braid_qcatalog *c = calloc(1, sizeof *c);
+	if (!c)
+		return braid_err_set(err, BRAID_ENOMEM, "out of memory");
+	c->sources = calloc(1, sizeof *c->sources);
+	if (!c->sources || !(c->sources[0].name = braid_strdup("src")))
+		goto oom;
+	c->nsources = 1;
+	c->sources[0].id = 1;
+	for (size_t i = 0; i < n; i++) {
+		struct q_ctype *t = type_get(c, types[i]);
+		if (!t)
+			goto oom;
+		t->has_end |= has_end && has_end[i];
+		if (!t->nsources) {
+			if (!(t->sources = calloc(1, sizeof *t->sources)) ||
+			    !(t->sources[0] = braid_strdup("src")))
+				goto oom;
+			t->nsources = 1;
+		}
+	}
+	if (c->ntypes)
+		qsort(c->types, c->ntypes, sizeof *c->types, cmp_type);
+	*out = c;
+	return BRAID_OK;
+oom:
+	braid_qcatalog_free(c);
+	return braid_err_set(err, BRAID_ENOMEM, "out of memory");
+}
+
 void braid_qcatalog_free(struct braid_qcatalog *c)
 {
 	if (!c)
