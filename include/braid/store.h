@@ -113,6 +113,7 @@ struct braid_batch {
 	int64_t id, source_id;
 	const char *file;          /* as given on the command line */
 	const char *content_hash;  /* hex BLAKE2b-256 of the bytes */
+	const char *quick_hash;    /* hex fingerprint of size, head and tail (or NULL) */
 	int64_t rows_read, rows_loaded, rows_rejected, values_flagged;
 };
 /* The batch of source_id that loaded content_hash: *id, or
@@ -120,10 +121,18 @@ struct braid_batch {
 braid_rc braid_store_batch_find(struct braid_store *s, int64_t source_id,
 				const char *content_hash, int64_t *id,
 				struct braid_err *err);
+/* The batch of source_id whose quick fingerprint is quick_hash: *id, or
+ * BRAID_ENOTFOUND (a cheap pre-check: equal content has equal
+ * fingerprints, so when none matches the full hash may be computed while
+ * loading). */
+braid_rc braid_store_batch_find_quick(struct braid_store *s, int64_t source_id,
+				      const char *quick_hash, int64_t *id,
+				      struct braid_err *err);
 /* Start a batch (inside a transaction); b->id is set. */
 braid_rc braid_store_batch_begin(struct braid_store *s, struct braid_batch *b,
 				 struct braid_err *err);
-/* Record the final counts of b. */
+/* Record the final counts of b, and its content_hash (known only at the
+ * end when the file was hashed while it loaded). */
 braid_rc braid_store_batch_finish(struct braid_store *s,
 				  const struct braid_batch *b,
 				  struct braid_err *err);

@@ -322,6 +322,7 @@ struct loader {
 	int64_t batch_id;
 	int fcol[BRAID_F__COUNT];
 	int idcol;
+	int idcol_none;           /* no id column: row numbers are the ids */
 	struct evcols *ev;
 	int *attrcol;             /* record-level attribute columns */
 	size_t ncols;
@@ -981,72 +982,162 @@ static braid_rc run_pipeline(struct loader *L)
 	return rc;
 }
 
+/* A cheap fingerprint of a file: BLAKE2b of its size, first and last
+ * 64 KiB.  Equal content gives equal fingerprints, so a file whose
+ * fingerprint matches no earlier load cannot be a repeat, and its full hash
+ * can be computed while it loads. */
+static braid_rc quick_hash(const char *path, char hex[65], struct braid_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return braid_err_set(err, BRAID_EIO, "cannot open '%s': %s", path, strerror(errno));
+	static unsigned char buf[1 << 16];
+	crypto_generichash_state h;
+	crypto_generichash_init(&h, NULL, 0, 32);
+	struct stat st;
+	int bad = fstat(fileno(f), &st);
+	uint64_t size = bad ? 0 : (uint64_t)st.st_size;
+	crypto_generichash_update(&h, (const unsigned char *)&size, sizeof size);
+	size_t n = fread(buf, 1, sizeof buf, f);
+	crypto_generichash_update(&h, buf, n);
+	if (size > 2 * sizeof buf && !fseeko(f, -(off_t)sizeof buf, SEEK_END)) {
+		n = fread(buf, 1, sizeof buf, f);
+		crypto_generichash_update(&h, buf, n);
+	}
+	bad |= ferror(f);
+	fclose(f);
+	if (bad)
+		return braid_err_set(err, BRAID_EIO, "cannot read '%s'", path);
+	unsigned char out[32];
+	crypto_generichash_final(&h, out, sizeof out);
+	sodium_bin2hex(hex, 65, out, sizeof out);
+	return BRAID_OK;
+}
+
+struct hasher {
+	const char *path;
+	char hex[65];
+	unsigned long long size;
+	struct braid_err err;
+	braid_rc rc;
+};
+
+static void *hash_thread(void *arg)
+{
+	struct hasher *h = arg;
+	h->rc = file_hash(h->path, h->hex, &h->size, &h->err);
+	return NULL;
+}
+
+/* Refuse or replace an earlier load of the same content. */
+static braid_rc earlier_load(struct loader *L, const char *path, const char *hash)
+{
+	int64_t old;
+	braid_rc rc = braid_store_batch_find(L->s, L->source_id, hash, &old, L->err);
+	if (rc == BRAID_ENOTFOUND)
+		return BRAID_OK;
+	if (rc)
+		return rc;
+	if (!L->opts->replace)
+		return braid_err_set(L->err, BRAID_EEXIST,
+				     "'%s' was already loaded into '%s' (batch %lld); use "
+				     "--replace to load it again", path, L->spec->source,
+				     (long long)old);
+	if ((rc = braid_store_batch_delete(L->s, old, L->err)))
+		return rc;
+	L->st->replaced_batches++;
+	return BRAID_OK;
+}
+
 static braid_rc load_file(struct loader *L, const char *path)
 {
 	L->file = path;
-	unsigned long long size = 0;
-	braid_rc rc = file_hash(path, L->hash_hex, &size, L->err);
+	char quick[65];
+	braid_rc rc = quick_hash(path, quick, L->err);
 	if (rc)
 		return rc;
+	/* The full hash comes first when the fingerprint matches an earlier
+	 * load (a repeat to refuse or replace) or when row numbers are the
+	 * ids (they are qualified by it); otherwise it is computed by a
+	 * thread while the file loads, off the critical path. */
 	int64_t old;
-	rc = braid_store_batch_find(L->s, L->source_id, L->hash_hex, &old, L->err);
-	if (rc == BRAID_OK) {
-		if (!L->opts->replace)
-			return braid_err_set(L->err, BRAID_EEXIST,
-					     "'%s' was already loaded into '%s' (batch %lld); use "
-					     "--replace to load it again", path, L->spec->source,
-					     (long long)old);
-		if ((rc = braid_store_batch_delete(L->s, old, L->err)))
+	rc = braid_store_batch_find_quick(L->s, L->source_id, quick, &old, L->err);
+	if (rc && rc != BRAID_ENOTFOUND)
+		return rc;
+	int serial = rc == BRAID_OK || L->idcol_none;
+	struct hasher h = {.path = path};
+	pthread_t th;
+	int threaded = 0;
+	if (serial) {
+		if ((rc = file_hash(path, h.hex, &h.size, L->err)) ||
+		    (rc = earlier_load(L, path, h.hex)))
 			return rc;
-		L->st->replaced_batches++;
-	} else if (rc != BRAID_ENOTFOUND) {
-		return rc;
+	} else {
+		if (pthread_create(&th, NULL, hash_thread, &h))
+			return braid_err_set(L->err, BRAID_EINTERNAL, "cannot start a thread");
+		threaded = 1;
 	}
+	memcpy(L->hash_hex, serial ? h.hex : quick, sizeof L->hash_hex);
 	struct braid_batch b = {.source_id = L->source_id, .file = path,
-				.content_hash = L->hash_hex};
-	if ((rc = braid_store_batch_begin(L->s, &b, L->err)))
-		return rc;
+				.content_hash = L->hash_hex, .quick_hash = quick};
+	rc = braid_store_batch_begin(L->s, &b, L->err);
 	L->batch_id = b.id;
 	struct braid_ingest_stats before = *L->st;
 
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return braid_err_set(L->err, BRAID_EIO, "cannot open '%s': %s", path,
-				     strerror(errno));
+	FILE *f = rc ? NULL : fopen(path, "rb");
+	if (!rc && !f)
+		rc = braid_err_set(L->err, BRAID_EIO, "cannot open '%s': %s", path,
+				   strerror(errno));
 	struct braid_csv_opts co = {
 		.delimiter = L->opts->delimiter ? L->opts->delimiter : L->spec->delimiter,
 		.notrim = L->opts->notrim,
 		.encoding = (L->opts->latin1 || L->spec->latin1) ? BRAID_CSV_LATIN1
 								  : BRAID_CSV_UTF8,
 	};
-	struct braid_csv *r = braid_csv_new(f, path, &co);
-	if (!r) {
-		fclose(f);
-		return braid_err_set(L->err, BRAID_ENOMEM, "out of memory");
-	}
+	struct braid_csv *r = f ? braid_csv_new(f, path, &co) : NULL;
+	if (!rc && !r)
+		rc = braid_err_set(L->err, BRAID_ENOMEM, "out of memory");
 	char **fields;
 	size_t nf;
 	struct braid_err cerr;
 	braid_err_clear(&cerr);
-	rc = braid_csv_next(r, &fields, &nf, &cerr);
-	if (rc == BRAID_ENOTFOUND) {
-		rc = braid_err_at(L->err, BRAID_EPARSE, path, 1, 0,
-				  "empty file: expected a header line");
-	} else if (rc) {
-		*L->err = cerr;
-		braid_err_prefix(L->err, "header");
-	} else {
-		rc = resolve_header(L, fields, nf);
+	if (!rc) {
+		rc = braid_csv_next(r, &fields, &nf, &cerr);
+		if (rc == BRAID_ENOTFOUND) {
+			rc = braid_err_at(L->err, BRAID_EPARSE, path, 1, 0,
+					  "empty file: expected a header line");
+		} else if (rc) {
+			*L->err = cerr;
+			braid_err_prefix(L->err, "header");
+		} else {
+			rc = resolve_header(L, fields, nf);
+		}
 	}
 	if (!rc) {
 		L->csv = r;
 		rc = run_pipeline(L);
 	}
 	braid_csv_free(r);
-	fclose(f);
-	L->done_bytes += size;
+	if (f)
+		fclose(f);
+	if (threaded) {
+		pthread_join(th, NULL);
+		if (!rc && h.rc) {
+			*L->err = h.err;
+			rc = h.rc;
+		}
+		/* Equal content has an equal fingerprint, so this cannot
+		 * match; checked all the same. */
+		if (!rc && braid_store_batch_find(L->s, L->source_id, h.hex, &old, L->err) !=
+			   BRAID_ENOTFOUND)
+			rc = braid_err_set(L->err, BRAID_EINTERNAL,
+					   "'%s': content matches batch %lld but not its fingerprint",
+					   path, (long long)old);
+	}
+	L->done_bytes += h.size;
 	if (rc)
 		return rc;
+	b.content_hash = h.hex;
 	b.rows_read = L->st->rows_read - before.rows_read;
 	b.rows_loaded = L->st->rows_loaded - before.rows_loaded;
 	b.rows_rejected = L->st->rows_rejected - before.rows_rejected;
@@ -1180,6 +1271,7 @@ braid_rc braid_ingest_files(struct braid_store *s, const char *name,
 		return rc;
 	}
 	L.spec = spec;
+	L.idcol_none = spec->id == NULL;
 	braid_arena_init(&L.row, 64 * 1024);
 	braid_buf_init(&L.json, 1 << 20);
 	L.ev = calloc(spec->nevents + 1, sizeof *L.ev);

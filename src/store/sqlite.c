@@ -60,10 +60,12 @@ static const char main_schema[] =
 	"CREATE TABLE sources(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
 	" spec TEXT NOT NULL, created TEXT NOT NULL);"
 	"CREATE TABLE batches(id INTEGER PRIMARY KEY, source_id INTEGER NOT NULL,"
-	" file TEXT NOT NULL, content_hash TEXT NOT NULL, loaded_at TEXT NOT NULL,"
+	" file TEXT NOT NULL, content_hash TEXT NOT NULL, quick_hash TEXT,"
+	" loaded_at TEXT NOT NULL,"
 	" rows_read INTEGER DEFAULT 0, rows_loaded INTEGER DEFAULT 0,"
 	" rows_rejected INTEGER DEFAULT 0, values_flagged INTEGER DEFAULT 0);"
 	"CREATE INDEX batches_hash ON batches(source_id, content_hash);"
+	"CREATE INDEX batches_quick ON batches(source_id, quick_hash);"
 	/* present/invalid: bit sets over enum braid_field.  rid_hash: keyed
 	 * hash of the source record id (meaningless without the vault key),
 	 * for duplicate detection.  No secondary index: maintaining one cost
@@ -435,18 +437,42 @@ static braid_rc sq_batch_find(struct braid_store *bs, int64_t source_id, const c
 	return rc;
 }
 
+static braid_rc sq_batch_find_quick(struct braid_store *bs, int64_t source_id,
+				    const char *quick, int64_t *id, struct braid_err *err)
+{
+	struct sq_store *s = (struct sq_store *)bs;
+	sqlite3_stmt *st = NULL;
+	braid_rc rc = prep(s, "SELECT id FROM batches WHERE source_id=?1 AND quick_hash=?2"
+			      " ORDER BY id LIMIT 1", &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, source_id);
+	sqlite3_bind_text(st, 2, quick, -1, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	else if (r == SQLITE_DONE)
+		rc = BRAID_ENOTFOUND;
+	else
+		rc = sq_err(s->db, err, "finding batch");
+	sqlite3_finalize(st);
+	return rc;
+}
+
 static braid_rc sq_batch_begin(struct braid_store *bs, struct braid_batch *b,
 			       struct braid_err *err)
 {
 	struct sq_store *s = (struct sq_store *)bs;
 	sqlite3_stmt *st = NULL;
-	braid_rc rc = prep(s, "INSERT INTO batches(source_id,file,content_hash,loaded_at)"
-			      " VALUES(?1,?2,?3,strftime('%Y-%m-%dT%H:%M:%SZ','now'))", &st, err);
+	braid_rc rc = prep(s, "INSERT INTO batches(source_id,file,content_hash,quick_hash,"
+			      "loaded_at) VALUES(?1,?2,?3,?4,strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
+			   &st, err);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, b->source_id);
 	sqlite3_bind_text(st, 2, b->file, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, b->content_hash, -1, SQLITE_STATIC);
+	bind_opt_text(st, 4, b->quick_hash);
 	rc = run_done(s, st, err);
 	if (!rc)
 		b->id = sqlite3_last_insert_rowid(s->db);
@@ -460,7 +486,8 @@ static braid_rc sq_batch_finish(struct braid_store *bs, const struct braid_batch
 	struct sq_store *s = (struct sq_store *)bs;
 	sqlite3_stmt *st = NULL;
 	braid_rc rc = prep(s, "UPDATE batches SET rows_read=?2, rows_loaded=?3,"
-			      " rows_rejected=?4, values_flagged=?5 WHERE id=?1", &st, err);
+			      " rows_rejected=?4, values_flagged=?5,"
+			      " content_hash=coalesce(?6, content_hash) WHERE id=?1", &st, err);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, b->id);
@@ -468,6 +495,7 @@ static braid_rc sq_batch_finish(struct braid_store *bs, const struct braid_batch
 	sqlite3_bind_int64(st, 3, b->rows_loaded);
 	sqlite3_bind_int64(st, 4, b->rows_rejected);
 	sqlite3_bind_int64(st, 5, b->values_flagged);
+	bind_opt_text(st, 6, b->content_hash);
 	rc = run_done(s, st, err);
 	sqlite3_finalize(st);
 	return rc;
@@ -824,7 +852,7 @@ static const struct braid_store_ops sqlite_ops = {
 	.reset = sq_reset, .finalize = sq_finalize,
 	.source_add = sq_source_add, .source_get = sq_source_get,
 	.source_list = sq_source_list, .batch_find = sq_batch_find,
-	.batch_begin = sq_batch_begin, .batch_finish = sq_batch_finish,
+	.batch_begin = sq_batch_begin, .batch_find_quick = sq_batch_find_quick, .batch_finish = sq_batch_finish,
 	.batch_delete = sq_batch_delete, .record_add = sq_record_add,
 	.record_delete = sq_record_delete, .event_add = sq_event_add,
 	.identity_put = sq_identity_put, .identity_iter = sq_identity_iter,

@@ -212,6 +212,9 @@ braid_rc braid_store_source_list(struct braid_store *s,
 braid_rc braid_store_batch_find(struct braid_store *s, int64_t source_id,
 				const char *hash, int64_t *id, struct braid_err *err)
 { return s->ops->batch_find(s, source_id, hash, id, err); }
+braid_rc braid_store_batch_find_quick(struct braid_store *s, int64_t source_id,
+				      const char *quick, int64_t *id, struct braid_err *err)
+{ return s->ops->batch_find_quick(s, source_id, quick, id, err); }
 braid_rc braid_store_batch_begin(struct braid_store *s, struct braid_batch *b,
 				 struct braid_err *err)
 { return s->ops->batch_begin(s, b, err); }

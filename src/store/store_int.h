@@ -52,6 +52,8 @@ struct braid_store_ops {
 				void *ctx, struct braid_err *err);
 	braid_rc (*batch_find)(struct braid_store *s, int64_t source_id,
 			       const char *hash, int64_t *id, struct braid_err *err);
+	braid_rc (*batch_find_quick)(struct braid_store *s, int64_t source_id,
+				     const char *quick, int64_t *id, struct braid_err *err);
 	braid_rc (*batch_begin)(struct braid_store *s, struct braid_batch *b,
 				struct braid_err *err);
 	braid_rc (*batch_finish)(struct braid_store *s, const struct braid_batch *b,
