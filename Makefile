@@ -9,10 +9,12 @@ PKGS    := sqlite3 libsodium libutf8proc jansson yaml-0.1
 OPT     ?= -O2
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wvla -Werror
 CFLAGS  ?=
-CFLAGS  += -std=c17 $(OPT) -g $(WARN) -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+SAN     ?=
+CFLAGS  += $(SAN) -std=c17 $(OPT) -g $(WARN) -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
            -Iinclude -DBRAID_DATA_DEFAULT='"$(abspath ../shared/data)"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lglpk -lm -lpthread
 LDFLAGS ?=
+LDFLAGS += $(SAN)
 
 LIB_SRC  := $(filter-out src/cli/%,$(wildcard src/*/*.c))
 CLI_SRC  := $(wildcard src/cli/*.c)
@@ -71,11 +73,8 @@ test: deps
 	@tests/run.sh $(BUILD)
 
 asan: deps
-	@# CFLAGS through the environment: on the command line it would replace,
-	@# not extend, the flags above (-std, -Iinclude, warnings).
-	@CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	  $(MAKE) --no-print-directory all BUILD=build/asan OPT=-O1 \
-	  LDFLAGS="-fsanitize=address,undefined"
+	@$(MAKE) --no-print-directory all BUILD=build/asan OPT=-O1 \
+	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  tests/run.sh build/asan
 
