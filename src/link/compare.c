@@ -265,8 +265,10 @@ static double jaro64(const unsigned char *a, size_t la, const unsigned char *b, 
 		x &= x - 1;
 		y &= y - 1;
 	}
-	double dm = (double)m;
-	return (dm / (double)la + dm / (double)lb + (dm - (double)t / 2.0) / dm) * (1.0 / 3.0);
+	/* (m/la + m/lb + (m - t/2)/m) / 3 over one common denominator: one
+	 * division instead of three */
+	double dm = (double)m, a_ = (double)la, b_ = (double)lb;
+	return (dm * dm * (a_ + b_) + (dm - (double)t * 0.5) * a_ * b_) / (3.0 * a_ * b_ * dm);
 }
 
 double braid_jaro_winkler(const char *a, size_t la, const char *b, size_t lb)
