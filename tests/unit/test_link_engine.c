@@ -413,3 +413,26 @@ TEST(link_eval_on_hand_made_truth)
 	ASSERT_NEAR(e.f1, 1.0, 0);
 	ASSERT_EQ(e.over_merged + e.split, 0);
 }
+
+TEST(link_handles_empty_and_single_record_inputs)
+{
+	static struct people p;
+	p.n = 0;
+	struct braid_err err = {0};
+	struct braid_linker *l = braid_linker_new(p.r, 0, NULL, &err);
+	ASSERT(l != NULL);
+	ASSERT_EQ(braid_linker_run(l, &err), BRAID_OK);
+	ASSERT_EQ(braid_linker_stats(l)->pairs_compared, 0);
+	ASSERT_EQ(braid_linker_run(l, &err), BRAID_EINVAL); /* runs once */
+	braid_linker_free(l);
+	add(&p, "ANA", "LIMA", "1990-01-01", "", "", "");
+	l = braid_linker_new(p.r, 1, NULL, &err);
+	ASSERT(l != NULL);
+	ASSERT_EQ(braid_linker_run(l, &err), BRAID_OK);
+	ASSERT_EQ(braid_linker_stats(l)->clusters, 1);
+	ASSERT_EQ(braid_linker_clusters(l)[0], 0);
+	struct braid_link_explanation e;
+	ASSERT_EQ(braid_linker_explain(l, 0, 5, &e, &err), BRAID_EINVAL);
+	braid_linker_free(l);
+	braid_linker_free(NULL);
+}
