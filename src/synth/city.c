@@ -22,7 +22,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Names and addresses are copied into fixed, bounded buffers on purpose:
  * truncating an absurdly long value is the intended behaviour. */
@@ -97,10 +99,7 @@ struct world {
 	FILE *out[S__N];
 	FILE *f_persons, *f_households, *f_people;
 	struct src_stats ss[S__N];
-	uint64_t seq[S__N];        /* record id counters */
-	uint32_t *ssn_set;         /* open addressing, 0 = empty */
-	size_t ssn_cap;
-	uint32_t next_entity;
+	FILE *f_cbo;               /* per batch: the entity of each cbo row, in order */
 	long long cbo_row;
 	struct facts f;
 	struct pev *ev[MAXM];
@@ -211,22 +210,21 @@ static void pick_first(struct world *w, struct person *p, struct rng *r, char in
 	}
 }
 
-static uint32_t new_ssn(struct world *w, struct rng *r)
+/* A permutation of the valid SSN space (area 001-899 except 666, group
+ * 01-99, serial 0001-9999) indexed by the entity number: unique without a
+ * shared table, so households can be generated in any order. */
+static uint32_t ssn_of(uint32_t entity, uint64_t seed)
 {
-	for (;;) {
-		long area = braid__rng_range(r, 1, 899);
-		if (area == 666)
-			continue;
-		uint32_t v = (uint32_t)(area * 1000000L + braid__rng_range(r, 1, 99) * 10000L +
-					braid__rng_range(r, 1, 9999));
-		size_t i = (size_t)((v * 2654435761u) & (w->ssn_cap - 1));
-		while (w->ssn_set[i] && w->ssn_set[i] != v)
-			i = (i + 1) & (w->ssn_cap - 1);
-		if (w->ssn_set[i])
-			continue;
-		w->ssn_set[i] = v;
-		return v;
-	}
+	const uint64_t M = 898ULL * 99 * 9999;
+	uint64_t i = ((uint64_t)entity * 1481765933ULL % M + seed % M) % M;
+	uint64_t serial = i % 9999 + 1;
+	i /= 9999;
+	uint64_t group = i % 99 + 1;
+	i /= 99;
+	uint64_t area = i + 1;
+	if (area >= 666)
+		area++;
+	return (uint32_t)(area * 1000000 + group * 10000 + serial);
 }
 
 static void new_phone(char *out, struct rng *r)
@@ -256,14 +254,16 @@ static struct person *add_person(struct world *w, struct household *h, struct rn
 		return NULL;
 	struct person *p = &h->p[h->n++];
 	memset(p, 0, sizeof *p);
-	p->id = ++w->next_entity;
+	/* Entity numbers come from the household number, not a counter, so
+	 * that batches of households can be generated in parallel. */
+	p->id = h->id * 16 + (uint32_t)h->n;
 	p->role = role;
 	p->sex = sex;
 	p->group = group;
 	set_omb(p, r);
 	p->dob = w->A - (int32_t)(age * 365.25) - (int32_t)braid__rng_range(r, 0, 364);
 	p->death = p->marriage = NONE;
-	p->ssn = new_ssn(w, r);
+	p->ssn = ssn_of(p->id, w->o->seed);
 	if (age >= 16 && braid__rng_chance(r, 0.7))
 		new_phone(p->phone, r);
 	pick_first(w, p, r, 0);
@@ -323,11 +323,11 @@ static double qx(int age)
 	return q > 0.35 ? 0.35 : q;
 }
 
-static void gen_household(struct world *w, struct household *h, struct rng *r)
+static void gen_household(struct world *w, struct household *h, uint32_t hid, struct rng *r)
 {
 	const struct ref *ref = &w->ref;
 	memset(h, 0, sizeof *h);
-	h->id = (uint32_t)++w->households;
+	h->id = hid;
 	place_address(w, &h->a[0], -1, r, 0);
 	h->tract = ref->streets[h->a[0].street].tract;
 	const struct tract *t = &ref->tracts[h->tract];
@@ -486,7 +486,6 @@ static void gen_household(struct world *w, struct household *h, struct rng *r)
 				p->death = NONE;
 		}
 	}
-	w->people += h->n;
 }
 
 static const struct addr *addr_at(const struct household *h, int32_t t)
@@ -1044,7 +1043,7 @@ static void w_jail(struct world *w, const struct household *h, const struct pers
 	for (int i = 0; i < e->nbk; i++) {
 		if (i == 0 || i == split) {
 			make_ident(w, S_JAIL, p, e->bk[i].s, &id, r);
-			snprintf(pid, sizeof pid, "%llu", (unsigned long long)(500000 + ++w->seq[S_JAIL]));
+			snprintf(pid, sizeof pid, "%llu", 500000ULL + p->id * 4ULL + (i > 0));
 			truth_line(w, S_JAIL, pid, p->id);
 		}
 		const struct booking *b = &e->bk[i];
@@ -1063,7 +1062,7 @@ static void w_jail(struct world *w, const struct household *h, const struct pers
 		put(f, faddr(w, a, sizeof a, ad, id.abbr, 1), ',');
 		put(f, fzip(w, ad), ',');
 		char bn[24];
-		snprintf(bn, sizeof bn, "B%08llu", (unsigned long long)w->ss[S_JAIL].rows + 1);
+		snprintf(bn, sizeof bn, "B%09llu", p->id * 64ULL + (unsigned)i);
 		put(f, bn, ',');
 		put(f, fdate(b1, b->s, D_US), ',');
 		put(f, fdate(b3, b->r, D_US), ',');
@@ -1087,7 +1086,7 @@ static void w_hmis(struct world *w, const struct household *h, const struct pers
 	for (int i = 0; i < e->nst; i++) {
 		if (i == 0 || i == split) {
 			make_ident(w, S_HMIS, p, e->st[i].s, &id, r);
-			snprintf(pid, sizeof pid, "%llu", (unsigned long long)(10000 + ++w->seq[S_HMIS]));
+			snprintf(pid, sizeof pid, "%llu", 10000ULL + p->id * 4ULL + (i > 0));
 			truth_line(w, S_HMIS, pid, p->id);
 		}
 		const struct addr *ad = rec_addr(h, &id, e->st[i].s);
@@ -1104,7 +1103,7 @@ static void w_hmis(struct world *w, const struct household *h, const struct pers
 		put(f, hud_race[p->omb], ',');
 		put(f, p->hisp ? "1" : "0", ',');
 		put(f, p->sex == 'M' ? "1" : "0", ',');
-		putl(f, (long)(w->ss[S_HMIS].rows + 1), ',');
+		putl(f, (long)(p->id * 64L + i), ',');
 		put(f, "1", ',');
 		put(f, fdate(b1, e->st[i].s, D_ISO), ',');
 		put(f, fdate(b2, e->st[i].e > w->A ? NONE : e->st[i].e, D_ISO), ',');
@@ -1129,7 +1128,7 @@ static void w_bh(struct world *w, const struct household *h, const struct person
 	for (int i = 0; i < e->ncl; i++) {
 		if (i == 0 || i == split) {
 			make_ident(w, S_BH, p, e->cl[i].d, &id, r);
-			snprintf(mid, sizeof mid, "M%08llu", (unsigned long long)++w->seq[S_BH]);
+			snprintf(mid, sizeof mid, "M%09llu", p->id * 4ULL + (i > 0));
 			truth_line(w, S_BH, mid, p->id);
 		}
 		const struct addr *ad = rec_addr(h, &id, e->cl[i].d);
@@ -1142,7 +1141,7 @@ static void w_bh(struct world *w, const struct household *h, const struct person
 		put(f, fssn(b2, &id, 0), ',');
 		put(f, fzip(w, ad), ',');
 		char cid[24];
-		snprintf(cid, sizeof cid, "C%010llu", (unsigned long long)w->ss[S_BH].rows + 1);
+		snprintf(cid, sizeof cid, "C%011llu", p->id * 512ULL + (unsigned)i);
 		put(f, cid, ',');
 		put(f, fdate(b1, e->cl[i].d, D_COMPACT), ',');
 		put(f, proc[e->cl[i].code], ',');
@@ -1166,7 +1165,7 @@ static void w_dhs(struct world *w, const struct household *h, const struct perso
 		int32_t t = e->sp[i].s < w->w0 ? w->w0 : e->sp[i].s;
 		if (i == 0 || i == split) {
 			make_ident(w, S_DHS, p, t, &id, r);
-			snprintf(cis, sizeof cis, "%09llu", (unsigned long long)(300000000 + ++w->seq[S_DHS]));
+			snprintf(cis, sizeof cis, "%09llu", 300000000ULL + p->id * 4ULL + (i > 0));
 			truth_line(w, S_DHS, cis, p->id);
 		}
 		const struct addr *ad = rec_addr(h, &id, t);
@@ -1232,7 +1231,7 @@ static void w_school(struct world *w, const struct household *h, const struct pe
 	for (int i = 0; i < n; i++) {
 		if (i == 0 || i == split) {
 			make_ident(w, S_SCHOOL, p, yr[i].s, &id, r);
-			snprintf(sid, sizeof sid, "%08llu", (unsigned long long)(20000000 + ++w->seq[S_SCHOOL]));
+			snprintf(sid, sizeof sid, "%08llu", 20000000ULL + p->id * 4ULL + (i > 0));
 			truth_line(w, S_SCHOOL, sid, p->id);
 		}
 		const struct addr *ad = rec_addr(h, &id, yr[i].s);
@@ -1289,7 +1288,7 @@ static void w_cw(struct world *w, const struct household *h, const struct person
 	for (int i = 0; i < n; i++) {
 		if (i == 0 || i == split) {
 			make_ident(w, S_CW, p, d[i], &id, r);
-			snprintf(cid, sizeof cid, "CW%07llu", (unsigned long long)++w->seq[S_CW]);
+			snprintf(cid, sizeof cid, "CW%09llu", p->id * 4ULL + (i > 0));
 			truth_line(w, S_CW, cid, p->id);
 		}
 		const struct addr *ad = rec_addr(h, &id, d[i]);
@@ -1303,7 +1302,7 @@ static void w_cw(struct world *w, const struct household *h, const struct person
 		put(f, rl[p->omb], ',');
 		put(f, p->hisp ? "Y" : "N", ',');
 		char rid[24];
-		snprintf(rid, sizeof rid, "R%08llu", (unsigned long long)w->ss[S_CW].rows + 1);
+		snprintf(rid, sizeof rid, "R%09llu", p->id * 4ULL + (unsigned)i);
 		put(f, rid, ',');
 		put(f, fdate(b1, d[i], D_DMONY), ',');
 		int sub = braid__rng_chance(r, 0.3);
@@ -1329,7 +1328,7 @@ static void w_birth(struct world *w, const struct household *h, const struct per
 	int y, m, d;
 	braid__civil_from_days(p->dob, &y, &m, &d);
 	char cert[24], b1[16], a[256];
-	snprintf(cert, sizeof cert, "%d%06llu", y, (unsigned long long)++w->seq[S_BIRTHS]);
+	snprintf(cert, sizeof cert, "%d%09u", y, p->id);
 	truth_line(w, S_BIRTHS, cert, p->id);
 	const struct person *mo = NULL;
 	for (int i = 0; i < h->n; i++)
@@ -1398,7 +1397,7 @@ static void w_wages(struct world *w, const struct household *h, const struct per
 			continue;
 		if (k == 0 || k == split) {
 			make_ident(w, S_WAGES, p, qs[q], &id, r);
-			snprintf(key, sizeof key, "E%09llu", (unsigned long long)++w->seq[S_WAGES]);
+			snprintf(key, sizeof key, "E%09llu", p->id * 4ULL + (k > 0));
 			truth_line(w, S_WAGES, key, p->id);
 		}
 		k++;
@@ -1443,8 +1442,10 @@ static void w_cbo(struct world *w, const struct household *h, const struct perso
 		struct ident id;
 		make_ident(w, S_CBO, p, v, &id, r);
 		char rid[24], nm[400], b1[16], ph[20];
-		snprintf(rid, sizeof rid, "%lld", ++w->cbo_row);
-		truth_line(w, S_CBO, rid, p->id);
+		/* the record id is the data row number, known only when the
+		 * batches are put in order: the entity is noted for that */
+		fprintf(w->f_cbo, "P%07u\n", p->id);
+		(void)rid;
 		const struct addr *ad = rec_addr(h, &id, v);
 		snprintf(nm, sizeof nm, "%s%s%s", id.first, id.first[0] ? " " : "", id.last);
 		put(f, nm, ',');
@@ -1497,7 +1498,7 @@ static int w_liheap(struct world *w, const struct household *h, struct grant *g,
 		struct ident id;
 		make_ident(w, S_LIHEAP, p, d, &id, r);
 		char app[24], nm[400], b1[16], b2[16], ph[20], a[256];
-		snprintf(app, sizeof app, "LH%d-%06llu", y + 1, (unsigned long long)++w->seq[S_LIHEAP]);
+		snprintf(app, sizeof app, "LH%d-%09u", y + 1, h->id);
 		truth_line(w, S_LIHEAP, app, p->id);
 		const struct addr *ad = rec_addr(h, &id, d);
 		snprintf(nm, sizeof nm, "%s, %s%s%s%s%s", id.last, id.first, id.middle[0] ? " " : "",
@@ -1541,7 +1542,8 @@ static void water_row(struct world *w, const char *acct, const struct ident *id,
 }
 
 static void w_tap(struct world *w, const struct household *h, const struct person *p,
-		  const char *acct, const struct addr *ad, int32_t s, int32_t e, struct rng *r)
+		  const char *acct, uint64_t an, const struct addr *ad, int32_t s, int32_t e,
+		  struct rng *r)
 {
 	FILE *f = w->out[S_TAP];
 	int reps = braid__rng_chance(r, braid__rate(braid__src[S_TAP].dup, w->o->error_scale)) ? 2 : 1;
@@ -1551,7 +1553,7 @@ static void w_tap(struct world *w, const struct household *h, const struct perso
 		struct ident id;
 		make_ident(w, S_TAP, p, s, &id, r);
 		char tid[24], b1[16], ph[20], a[256];
-		snprintf(tid, sizeof tid, "TAP%07llu", (unsigned long long)++w->seq[S_TAP]);
+		snprintf(tid, sizeof tid, "TAP%010llu", (unsigned long long)(an * 2 + (unsigned)k));
 		truth_line(w, S_TAP, tid, p->id);
 		put(f, tid, ',');
 		put(f, acct, ',');
@@ -1572,6 +1574,7 @@ static void w_tap(struct world *w, const struct household *h, const struct perso
 
 static void w_water(struct world *w, const struct household *h, int low_income, struct rng *r)
 {
+	int nacct = 0;
 	for (int k = 0; k < h->naddr; k++) {
 		int32_t t = h->a[k].from, close = k + 1 < h->naddr ? h->a[k + 1].from : NONE;
 		const struct addr *ad = &h->a[k];
@@ -1587,8 +1590,8 @@ static void w_water(struct world *w, const struct household *h, int low_income, 
 			if (end != NONE && end <= t0)
 				break;
 			char acct[24], a[256];
-			uint64_t an = ++w->seq[S_WATER];
-			snprintf(acct, sizeof acct, "%03llu%07llu", (unsigned long long)(100 + an % 900),
+			uint64_t an = (uint64_t)h->id * 16 + (uint64_t)nacct++;
+			snprintf(acct, sizeof acct, "%03llu%08llu", (unsigned long long)(100 + an % 900),
 				 (unsigned long long)an);
 			truth_line(w, S_WATER, acct, p->id);
 			struct ident id;
@@ -1609,7 +1612,7 @@ static void w_water(struct world *w, const struct household *h, int low_income, 
 				}
 				if (tap_e != NONE && tap_e > w->A)
 					tap_e = NONE;
-				w_tap(w, h, p, acct, ad, tap_s, tap_e, r);
+				w_tap(w, h, p, acct, an, ad, tap_s, tap_e, r);
 			}
 			int st = 0;
 			double bal = 0, bill = 45 + (double)(an % 40);
@@ -1760,10 +1763,25 @@ static void write_truth_people(struct world *w, const struct household *h)
 	}
 }
 
-static void do_household(struct world *w, struct rng *r)
+/* Two PRNG streams per household: A draws who lives there (so that the
+ * sequential pre-pass that counts people can replay it cheaply), B draws
+ * everything that happens to them. */
+static void hh_stream(struct rng *r, uint64_t seed, uint32_t hid, int which)
+{
+	uint64_t key = seed * 0x9e3779b97f4a7c15ULL ^ (uint64_t)hid * 0xd1b54a32d192ed03ULL ^
+		       (which ? 0x243f6a8885a308d3ULL : 0);
+	braid__rng_seed(r, key);
+}
+
+static void do_household(struct world *w, uint32_t hid)
 {
 	struct household h;
-	gen_household(w, &h, r);
+	struct rng ra, rb, *r = &rb;
+	hh_stream(&ra, w->o->seed, hid, 0);
+	hh_stream(&rb, w->o->seed, hid, 1);
+	gen_household(w, &h, hid, &ra);
+	w->people += h.n;
+	w->households++;
 	for (int i = 0; i < h.n; i++)
 		gen_events(w, &h, &h.p[i], w->ev[i], r);
 	struct grant g[16];
@@ -1968,6 +1986,160 @@ static braid_rc write_facts(struct world *w, struct braid_err *err)
 	return BRAID_OK;
 }
 
+/* ---------------------------------------------------------------- batches on threads */
+#define BATCH 2048 /* households per batch: the unit of parallel work and of output order */
+
+struct job {
+	struct world w;     /* a copy of the shared world with its own outputs and counters */
+	uint32_t first, last;
+	char *buf[S__N + 4];
+	size_t len[S__N + 4];
+	braid_rc rc;
+};
+
+static void *run_job(void *arg)
+{
+	struct job *j = arg;
+	struct world *w = &j->w;
+	FILE **fs[S__N + 4];
+	for (int i = 0; i < S__N; i++)
+		fs[i] = &w->out[i];
+	fs[S__N] = &w->f_persons;
+	fs[S__N + 1] = &w->f_households;
+	fs[S__N + 2] = &w->f_people;
+	fs[S__N + 3] = &w->f_cbo;
+	j->rc = BRAID_OK;
+	for (int i = 0; i < S__N + 4; i++)
+		if (!(*fs[i] = open_memstream(&j->buf[i], &j->len[i])))
+			j->rc = BRAID_ENOMEM;
+	if (!j->rc)
+		for (uint32_t hid = j->first; hid <= j->last; hid++)
+			do_household(w, hid);
+	for (int i = 0; i < S__N + 4; i++)
+		if (*fs[i] && fclose(*fs[i]))
+			j->rc = BRAID_ENOMEM;
+	for (int i = 0; i < S__N + 4; i++)
+		*fs[i] = NULL;
+	return NULL;
+}
+
+/* One thread unless BRAID_SYNTH_THREADS asks for more (capped at the
+ * processors): on a machine shared with other work, measured wall time did
+ * not improve with two threads (bench/RESULTS.md, "## Synth"). */
+static int nthreads(void)
+{
+	long n = 1, v, cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	const char *e = getenv("BRAID_SYNTH_THREADS");
+	if (e && !braid_parse_long(e, &v))
+		n = v;
+	if (cpus > 0 && n > cpus)
+		n = cpus;
+	return n < 1 ? 1 : n > 16 ? 16 : (int)n;
+}
+
+/* Generate households 1..nhh into w's files, in batch order. */
+static braid_rc run_batches(struct world *w, uint32_t nhh, struct braid_err *err)
+{
+	int T = nthreads();
+	struct job *jobs = calloc((size_t)T, sizeof *jobs);
+	pthread_t *tid = calloc((size_t)T, sizeof *tid);
+	braid_rc rc = BRAID_OK;
+	if (!jobs || !tid)
+		rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
+	for (int t = 0; t < T && !rc; t++)
+		for (int i = 0; i < MAXM && !rc; i++)
+			if (!(jobs[t].w.ev[i] = malloc(sizeof *jobs[t].w.ev[i])))
+				rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
+	for (uint32_t first = 1; first <= nhh && !rc;) {
+		int used = 0;
+		for (int t = 0; t < T && first <= nhh; t++, used++) {
+			struct job *j = &jobs[t];
+			struct pev *ev[MAXM];
+			memcpy(ev, j->w.ev, sizeof ev);
+			j->w = *w;
+			memcpy(j->w.ev, ev, sizeof ev);
+			memset(j->w.ss, 0, sizeof j->w.ss);
+			memset(&j->w.f, 0, sizeof j->w.f);
+			j->w.people = j->w.households = 0;
+			j->first = first;
+			j->last = first + BATCH - 1 > nhh ? nhh : first + BATCH - 1;
+			memset(j->buf, 0, sizeof j->buf);
+			memset(j->len, 0, sizeof j->len);
+			first = j->last + 1;
+		}
+		int started = 0;
+		for (int t = 1; t < used; t++, started++)
+			if (pthread_create(&tid[t], NULL, run_job, &jobs[t]))
+				break;
+		run_job(&jobs[0]);
+		for (int t = 1; t <= started; t++)
+			pthread_join(tid[t], NULL);
+		for (int t = started + 1; t < used; t++)
+			run_job(&jobs[t]); /* a thread could not start: do it here */
+		for (int t = 0; t < used; t++) {
+			struct job *j = &jobs[t];
+			if (j->rc && !rc)
+				rc = braid_err_set(err, j->rc, "out of memory generating households");
+			FILE *dst[S__N + 3];
+			for (int i = 0; i < S__N; i++)
+				dst[i] = w->out[i];
+			dst[S__N] = w->f_persons;
+			dst[S__N + 1] = w->f_households;
+			dst[S__N + 2] = w->f_people;
+			for (int i = 0; i < S__N + 3 && !rc; i++)
+				if (j->len[i] && fwrite(j->buf[i], 1, j->len[i], dst[i]) != j->len[i])
+					rc = braid_err_set(err, BRAID_EIO, "cannot write the city");
+			/* cbo rows get their record id (the data row number) here */
+			for (char *q = j->buf[S__N + 3]; !rc && q && *q;) {
+				char *nl = strchr(q, '\n');
+				if (!nl)
+					break;
+				*nl = 0;
+				fprintf(w->f_persons, "cbo,%lld,%s\n", ++w->cbo_row, q);
+				q = nl + 1;
+			}
+			for (int i = 0; i < S__N + 4; i++) {
+				free(j->buf[i]);
+				j->buf[i] = NULL;
+			}
+			for (int s = 0; s < S__N; s++) {
+				w->ss[s].rows += j->w.ss[s].rows;
+				w->ss[s].records += j->w.ss[s].records;
+				for (int k = 0; k < E__N; k++)
+					w->ss[s].err[k] += j->w.ss[s].err[k];
+				for (int k = 0; k < 4; k++)
+					w->ss[s].with_field[k] += j->w.ss[s].with_field[k];
+			}
+			struct facts *F = &w->f, *G = &j->w.f;
+			F->allegheny += G->allegheny;
+			F->low_income_accounts += G->low_income_accounts;
+			F->at_risk += G->at_risk;
+			F->at_risk_protected += G->at_risk_protected;
+			F->assistance_gap += G->assistance_gap;
+			F->elig_releases += G->elig_releases;
+			F->treated += G->treated;
+			F->treated_rebooked += G->treated_rebooked;
+			F->untreated_rebooked += G->untreated_rebooked;
+			for (int s = 0; s < 16; s++)
+				for (int k = 0; k < 2; k++) {
+					F->strata_n[s][k] += G->strata_n[s][k];
+					F->strata_rebooked[s][k] += G->strata_rebooked[s][k];
+				}
+			w->people += j->w.people;
+			w->households += j->w.households;
+		}
+		if (w->o->progress)
+			w->o->progress(w->o->progress_ctx, (unsigned long long)w->people,
+				       (unsigned long long)w->o->people);
+	}
+	for (int t = 0; jobs && t < T; t++)
+		for (int i = 0; i < MAXM; i++)
+			free(jobs[t].w.ev[i]);
+	free(jobs);
+	free(tid);
+	return rc;
+}
+
 void braid_synth_opts_init(struct braid_synth_opts *o)
 {
 	memset(o, 0, sizeof *o);
@@ -2026,17 +2198,6 @@ braid_rc braid_synth_run(const struct braid_synth_opts *o, struct braid_synth_st
 		free(w);
 		return rc;
 	}
-	w->ssn_cap = 1;
-	while (w->ssn_cap < (size_t)o->people * 3)
-		w->ssn_cap <<= 1;
-	w->ssn_set = calloc(w->ssn_cap, sizeof *w->ssn_set);
-	for (int i = 0; i < MAXM; i++)
-		if (!(w->ev[i] = malloc(sizeof *w->ev[i])))
-			rc = BRAID_ENOMEM;
-	if (!w->ssn_set || rc) {
-		rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
-		goto out;
-	}
 	if ((rc = mkdirs(o->out_dir, "sources", err)) || (rc = mkdirs(o->out_dir, "specs", err)) ||
 	    (rc = mkdirs(o->out_dir, "truth", err)))
 		goto out;
@@ -2059,16 +2220,28 @@ braid_rc braid_synth_run(const struct braid_synth_opts *o, struct braid_synth_st
 	fprintf(w->f_households, "household,entity,role,mother,tract,low_income_household\n");
 	fprintf(w->f_people, "entity,household,first_name,middle_name,last_name,former_last_name,"
 			     "marriage_date,suffix,sex,dob,death_date,race,ethnicity,ssn,phone\n");
-	unsigned long long est = (unsigned long long)(o->people / 2.4) + 1;
-	while (w->people < o->people) {
-		struct rng r;
-		uint64_t key = o->seed * 0x9e3779b97f4a7c15ULL ^ ((uint64_t)w->households + 1) * 0xd1b54a32d192ed03ULL;
-		braid__rng_seed(&r, key);
-		do_household(w, &r);
-		if (o->progress && (w->households & 1023) == 0)
-			o->progress(o->progress_ctx, (unsigned long long)w->people, (unsigned long long)o->people);
+	/* Count the households needed for the requested people (stream A only),
+	 * then generate them in batches on several threads; batches are written
+	 * in order, so the bytes do not depend on the number of threads. */
+	uint32_t nhh = 0;
+	{
+		long n = 0;
+		struct household *h = malloc(sizeof *h);
+		if (!h) {
+			rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
+			goto out;
+		}
+		while (n < o->people) {
+			struct rng ra;
+			hh_stream(&ra, o->seed, ++nhh, 0);
+			gen_household(w, h, nhh, &ra);
+			n += h->n;
+		}
+		free(h);
 	}
-	(void)est;
+	rc = run_batches(w, nhh, err);
+	if (rc)
+		goto out;
 	w_childcare(w);
 	rc = close_all(w, rc, err);
 	if (!rc)
@@ -2097,9 +2270,6 @@ braid_rc braid_synth_run(const struct braid_synth_opts *o, struct braid_synth_st
 		*stats = st;
 out:
 	rc = close_all(w, rc, err);
-	for (int i = 0; i < MAXM; i++)
-		free(w->ev[i]);
-	free(w->ssn_set);
 	braid__ref_release(&w->ref);
 	free(w);
 	return rc;

@@ -277,3 +277,20 @@ TEST(synth_missing_reference_data_is_reported)
 	else
 		unsetenv("BRAID_DATA_DIR");
 }
+
+TEST(synth_threads_do_not_change_the_bytes)
+{
+	/* more than one batch of 2048 households, so two threads really split */
+	char a[512], b[512];
+	snprintf(a, sizeof a, "%s/t1", test_tmpdir());
+	snprintf(b, sizeof b, "%s/t2", test_tmpdir());
+	setenv("BRAID_SYNTH_THREADS", "1", 1);
+	make_city(a, 5000, 21, 1.0, NULL);
+	setenv("BRAID_SYNTH_THREADS", "2", 1);
+	make_city(b, 5000, 21, 1.0, NULL);
+	unsetenv("BRAID_SYNTH_THREADS");
+	unsigned char ha[32], hb[32];
+	city_hash(a, ha);
+	city_hash(b, hb);
+	ASSERT(memcmp(ha, hb, 32) == 0);
+}
