@@ -243,7 +243,13 @@ void braid_sealer_free(struct braid_sealer *z); /* NULL accepted */
 /* Seal id (id->record_key set) into out (reset first). */
 braid_rc braid_sealer_identity(struct braid_sealer *z, const struct braid_identity *id,
 			       struct braid_buf *out);
-/* Seal a raw reject row for reject id `id` into out (reset first). */
+/* The plaintext layout of a sealed identity, into out (reset first):
+ * braid_sealer_identity(z, id, out) is braid_identity_encode followed by
+ * braid_sealer_raw(z, id->record_key, ...), so a loader may encode on one
+ * thread and seal on another. */
+braid_rc braid_identity_encode(const struct braid_identity *id, struct braid_buf *out);
+/* Seal a raw reject row for reject id `id` (or encoded identity bytes for
+ * record key `id`) into out (reset first). */
 braid_rc braid_sealer_raw(struct braid_sealer *z, int64_t id, const void *raw,
 			  size_t n, struct braid_buf *out);
 /* Store an identity sealed by braid_sealer_identity. */

@@ -316,6 +316,11 @@ braid_rc braid_sealer_identity(struct braid_sealer *z, const struct braid_identi
 	return rc;
 }
 
+braid_rc braid_identity_encode(const struct braid_identity *id, struct braid_buf *out)
+{
+	return braid__identity_encode(id, out);
+}
+
 braid_rc braid_sealer_raw(struct braid_sealer *z, int64_t id, const void *raw, size_t n,
 			  struct braid_buf *out)
 {
