@@ -241,10 +241,13 @@ braid_rc braid__q_check_evspec(const struct braid_query *q, const struct braid_q
 braid_rc braid_query_prepare_store(struct braid_store *s, struct braid_err *err)
 {
 	/* Correlated windows look up one person's events of one type in a
-	 * date range: (type, record_key, start_date) answers that from the
-	 * index alone.  person_record(person_id) comes with the person index. */
+	 * date range, and set predicates scan one type: (type, record_key,
+	 * start_date) orders both, and end_date and program make it covering
+	 * (no row lookups at all).  person_record(person_id) comes with the
+	 * person index.  An earlier, narrower version is replaced. */
 	return braid_store_exec(s,
-				"CREATE INDEX IF NOT EXISTS events_type_rec_start"
-				" ON events(type, record_key, start_date);",
+				"DROP INDEX IF EXISTS events_type_rec_start;"
+				"CREATE INDEX IF NOT EXISTS events_query"
+				" ON events(type, record_key, start_date, end_date, program);",
 				err);
 }

@@ -323,8 +323,12 @@ static braid_rc sql_clause(struct braid_buf *b, const struct q_clause *cl, struc
 		if (i)
 			rc = braid_buf_puts(b, "\n    OR ");
 		if (!rc)
+			/* CROSS JOIN fixes the order: the person's few records
+			 * first, then their events of one type by index;
+			 * left to itself SQLite may scan every event of the
+			 * type for each index event. */
 			rc = braid_buf_puts(b, "EXISTS (SELECT 1 FROM person_record p2"
-					       " JOIN events o ON o.record_key = p2.record_key"
+					       " CROSS JOIN events o ON o.record_key = p2.record_key"
 					       " WHERE p2.person_id = ix.pid AND o.type = ");
 		if (!rc)
 			rc = braid__q_sql_str(b, a->type, strlen(a->type));

@@ -43,21 +43,23 @@ static braid_rc set_cte(struct rctx *r, const struct r_node *n, int *id)
 	struct braid_buf *b = &r->ctes;
 	*id = ++r->nsets;
 	rc = braid_buf_printf(b, ",\ns%d(pid%s) AS (", *id, n->kind == R_LATEST_IN ? ", program" : "");
+	/* latest(): the latest event of each record (in index order, no
+	 * sort), then the latest of each person's records.  The program
+	 * beside max() comes from the row holding the maximum (SQLite's
+	 * bare-column rule; PostgreSQL would say DISTINCT ON). */
 	if (n->kind == R_LATEST_IN && !rc)
-		rc = braid_buf_puts(b, "\n  SELECT pid, program FROM (SELECT pid, program, row_number()"
-				    " OVER (PARTITION BY pid ORDER BY d DESC, eid DESC) AS rn FROM (");
+		rc = braid_buf_puts(b, "\n  SELECT pid, program FROM (SELECT pr.person_id AS pid,"
+				    " l.program AS program, max(l.d) AS d FROM (");
 	for (size_t i = 0; !rc && i < n->ev.n; i++) {
 		const struct q_atom *a = &n->ev.atoms[i];
 		const struct q_ctype *t = braid__q_catalog_find(r->cat, a->type);
 		if (i)
 			rc = braid_buf_puts(b, "\n  UNION ALL");
 		if (!rc && n->kind == R_LATEST_IN)
-			rc = braid_buf_puts(b, "\n  SELECT pr.person_id AS pid, e.program AS program,"
-					    " e.start_date AS d, e.id AS eid");
+			rc = braid_buf_puts(b, "\n  SELECT e.record_key AS rk, e.program AS program,"
+					    " max(e.start_date) AS d FROM events e WHERE e.type = ");
 		else if (!rc)
-			rc = braid_buf_puts(b, "\n  SELECT pr.person_id AS pid");
-		if (!rc)
-			rc = braid_buf_puts(b, " FROM events e JOIN person_record pr"
+			rc = braid_buf_puts(b, "\n  SELECT pr.person_id AS pid FROM events e JOIN person_record pr"
 					    " ON pr.record_key = e.record_key WHERE e.type = ");
 		if (!rc)
 			rc = braid__q_sql_str(b, a->type, strlen(a->type));
@@ -90,9 +92,11 @@ static braid_rc set_cte(struct rctx *r, const struct r_node *n, int *id)
 			rc = braid__q_plan_touch_type(r->p, r->cat, a->type, "start");
 		if (!rc && n->kind == R_LATEST_IN)
 			rc = braid__q_plan_touch_type(r->p, r->cat, a->type, "program");
+		if (!rc && n->kind == R_LATEST_IN)
+			rc = braid_buf_puts(b, " GROUP BY e.record_key");
 	}
 	if (!rc && n->kind == R_LATEST_IN)
-		rc = braid_buf_puts(b, ")) WHERE rn = 1");
+		rc = braid_buf_puts(b, ") l JOIN person_record pr ON pr.record_key = l.rk GROUP BY pr.person_id)");
 	return rc ? rc : braid_buf_puts(b, ")");
 }
 
@@ -237,7 +241,10 @@ braid_rc braid_rules_compile(const struct braid_query *q, const struct braid_qca
 	rc = expr(&r, pg->eligible, &el);
 	if (!rc)
 		rc = expr(&r, pg->enrolled, &en);
-	r.need |= 1u << PA_ZIP; /* the neighbourhood of the outreach list */
+	/* Attributes the conditions test are computed for everyone
+	 * considered; the ZIP of the outreach list only for the rows kept. */
+	unsigned pred_need = r.need;
+	r.need |= 1u << PA_ZIP;
 	braid__q_plan_finish(p);
 	const char **evsrc = NULL;
 	size_t nev = p->nsources;
@@ -287,9 +294,10 @@ braid_rc braid_rules_compile(const struct braid_query *q, const struct braid_qca
 	char dexpr[16]; /* ages at the as-of date */
 	snprintf(dexpr, sizeof dexpr, "'%s'", as_of);
 	if (!rc)
-		rc = braid__q_sql_attrs(b, r.need, "u0.pid", dexpr, p);
+		rc = braid__q_sql_attrs(b, pred_need, "u0.pid", dexpr, p);
 	if (!rc)
-		rc = braid_buf_puts(b, " FROM u0),\nf AS (SELECT u.pid, zip, ");
+		rc = braid_buf_puts(b, pred_need & (1u << PA_ZIP) ? " FROM u0),\nf AS (SELECT u.pid, zip, "
+								  : " FROM u0),\nf AS (SELECT u.pid, ");
 	if (!rc)
 		rc = braid_buf_append(b, el.data, el.len);
 	if (!rc)
@@ -297,9 +305,13 @@ braid_rc braid_rules_compile(const struct braid_query *q, const struct braid_qca
 	if (!rc)
 		rc = braid_buf_append(b, en.data, en.len);
 	if (!rc)
-		rc = braid_buf_puts(b, " AS enrolled FROM u)\n"
-				    "SELECT pid AS person_id, eligible, enrolled, zip FROM f"
-				    " WHERE eligible OR enrolled ORDER BY person_id");
+		rc = braid_buf_puts(b, " AS enrolled FROM u)\nSELECT pid AS person_id, eligible, enrolled, ");
+	if (!rc && (pred_need & (1u << PA_ZIP)))
+		rc = braid_buf_puts(b, "zip");
+	else if (!rc)
+		rc = braid__q_sql_mode(b, "zip5", "f.pid", p);
+	if (!rc)
+		rc = braid_buf_puts(b, " AS zip FROM f WHERE eligible OR enrolled ORDER BY person_id");
 	braid_buf_release(&r.ctes);
 	braid_buf_release(&el);
 	braid_buf_release(&en);
