@@ -1644,7 +1644,9 @@ static void w_water(struct world *w, const struct household *h, int low_income, 
 					bal = 0;
 				else if (st == 4)
 					bal = bal * 0.5;
-				if (st != 0 || prev != 0)
+				/* a row when the status changes (the bill of a month
+				 * without a row keeps the last status) */
+				if (st != prev)
 					water_row(w, acct, &id, a, zip, bd, st, st ? bal : 0);
 			}
 			if (end != NONE && end <= w->A) {
