@@ -19,7 +19,7 @@ static void usage(FILE *f)
 		"Generate a synthetic city with ground truth: DIR/sources/*.csv (one per agency),\n"
 		"DIR/specs/*.yaml, DIR/truth/{persons,households,people}.csv, DIR/truth/facts.json,\n"
 		"DIR/truth/errors.json and DIR/README.md.  The same options give the same bytes.\n\n"
-		"  --people N        residents (default 3000; about 5 source rows per resident)\n"
+		"  --people N        residents (default 3000; ~3 source records in ~8 rows each)\n"
 		"  --seed S          random seed (default 1)\n"
 		"  --years A-B       event window (default 2016-2024; analysis date Dec 31 of B)\n"
 		"  --error-scale X   multiply every per-source error rate by X (default 1; 0 = clean)\n"
