@@ -171,6 +171,10 @@ static braid_rc load_old(struct upd *u)
 		free(ids);
 		return braid_err_set(u->err, BRAID_ENOMEM, "person index: out of memory");
 	}
+	if (!u->nrows) { /* a new index: nothing to intern */
+		free(ids);
+		return BRAID_OK;
+	}
 	memcpy(u->olds, ids, u->nrows * sizeof *ids);
 	qsort(u->olds, u->nrows, sizeof *u->olds, cmp_str13);
 	size_t k = 0;
@@ -333,7 +337,8 @@ braid_rc braid_pindex_apply(struct braid_store *s, const int64_t *keys,
 			rc = braid_err_set(err, BRAID_ENOMEM, "person index: out of memory");
 			goto out;
 		}
-		memcpy(sorted, keys, n * sizeof *keys);
+		if (n)
+			memcpy(sorted, keys, n * sizeof *keys);
 		qsort(sorted, n, sizeof *sorted, cmp_i64);
 		for (size_t i = 0; i < u.nrows && !rc; i++) {
 			int64_t k = u.rows[i].key;
