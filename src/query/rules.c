@@ -31,6 +31,7 @@ struct rctx {
 	struct braid_qplan *p;
 	const char *as_of;
 	struct braid_buf ctes; /* s1 AS (...), s2 AS (...) */
+	struct braid_buf flags; /* SELECT pid, k FROM s1 UNION ALL ... */
 	int nsets;
 	unsigned need;         /* person attributes */
 	struct braid_err *err;
@@ -44,12 +45,13 @@ static braid_rc set_cte(struct rctx *r, const struct r_node *n, int *id)
 	*id = ++r->nsets;
 	rc = braid_buf_printf(b, ",\ns%d(pid%s) AS (", *id, n->kind == R_LATEST_IN ? ", program" : "");
 	/* latest(): the latest event of each record (in index order, no
-	 * sort), then the latest of each person's records.  The program
-	 * beside max() comes from the row holding the maximum (SQLite's
-	 * bare-column rule; PostgreSQL would say DISTINCT ON). */
+	 * sort; the program beside max() comes from the row holding the
+	 * maximum, SQLite's bare-column rule, where PostgreSQL would say
+	 * DISTINCT ON), then the latest of each person's few records. */
 	if (n->kind == R_LATEST_IN && !rc)
 		rc = braid_buf_puts(b, "\n  SELECT pid, program FROM (SELECT pr.person_id AS pid,"
-				    " l.program AS program, max(l.d) AS d FROM (");
+				    " l.program AS program, row_number() OVER (PARTITION BY pr.person_id"
+				    " ORDER BY l.d DESC, l.rk DESC) AS rn FROM (");
 	for (size_t i = 0; !rc && i < n->ev.n; i++) {
 		const struct q_atom *a = &n->ev.atoms[i];
 		const struct q_ctype *t = braid__q_catalog_find(r->cat, a->type);
@@ -96,7 +98,7 @@ static braid_rc set_cte(struct rctx *r, const struct r_node *n, int *id)
 			rc = braid_buf_puts(b, " GROUP BY e.record_key");
 	}
 	if (!rc && n->kind == R_LATEST_IN)
-		rc = braid_buf_puts(b, ") l JOIN person_record pr ON pr.record_key = l.rk GROUP BY pr.person_id)");
+		rc = braid_buf_puts(b, ") l JOIN person_record pr ON pr.record_key = l.rk) WHERE rn = 1");
 	return rc ? rc : braid_buf_puts(b, ")");
 }
 
@@ -133,26 +135,34 @@ static braid_rc expr(struct rctx *r, const struct r_node *n, struct braid_buf *b
 			return rc;
 		if ((rc = set_cte(r, n, &id)))
 			return rc;
-		return braid_buf_printf(b, "(u.pid IN (SELECT pid FROM s%d))", id);
+		rc = braid_buf_printf(&r->flags, "%sSELECT pid, %d AS k FROM s%d", id > 1 ? " UNION ALL " : "",
+				      id, id);
+		return rc ? rc : braid_buf_printf(b, "p%d", id);
 	case R_LATEST_IN: {
 		if ((rc = braid__q_check_evspec(r->q, r->cat, &n->ev, r->err)))
 			return rc;
 		if ((rc = set_cte(r, n, &id)))
 			return rc;
 		struct q_cond c = {.op = n->negate ? OP_NOT_IN : OP_IN, .vals = n->vals, .nvals = n->nvals};
-		rc = braid_buf_printf(b, "(u.pid IN (SELECT pid FROM s%d WHERE ", id);
+		/* One row per person with the latest value: k when the test
+		 * holds, 0 when not (the person is still considered). */
+		struct braid_buf *fb = &r->flags;
+		rc = braid_buf_printf(fb, "%sSELECT pid, CASE WHEN ", id > 1 ? " UNION ALL " : "");
 		/* program NOT IN / IN over the latest value, NULL-safe. */
 		if (!rc && c.op == OP_IN)
-			rc = braid_buf_puts(b, "program IN (");
+			rc = braid_buf_puts(fb, "program IN (");
 		else if (!rc)
-			rc = braid_buf_puts(b, "(program IS NULL OR program NOT IN (");
+			rc = braid_buf_puts(fb, "(program IS NULL OR program NOT IN (");
 		for (size_t i = 0; !rc && i < c.nvals; i++) {
 			if (i)
-				rc = braid_buf_puts(b, ", ");
+				rc = braid_buf_puts(fb, ", ");
 			if (!rc)
-				rc = braid__q_sql_value(b, &c.vals[i]);
+				rc = braid__q_sql_value(fb, &c.vals[i]);
 		}
-		return rc ? rc : braid_buf_puts(b, c.op == OP_IN ? ")))" : "))))");
+		if (!rc)
+			rc = braid_buf_printf(fb, "%s THEN %d ELSE 0 END AS k FROM s%d",
+					      c.op == OP_IN ? ")" : "))", id, id);
+		return rc ? rc : braid_buf_printf(b, "p%d", id);
 	}
 	case R_PERSON: {
 		r->need |= 1u << n->pc.field;
@@ -235,6 +245,7 @@ braid_rc braid_rules_compile(const struct braid_query *q, const struct braid_qca
 	p->kind = 1;
 	struct rctx r = {.q = q, .cat = cat, .p = p, .as_of = as_of, .err = err};
 	braid_buf_init(&r.ctes, 1u << 20);
+	braid_buf_init(&r.flags, 1u << 20);
 	struct braid_buf el, en;
 	braid_buf_init(&el, 1u << 20);
 	braid_buf_init(&en, 1u << 20);
@@ -283,21 +294,27 @@ braid_rc braid_rules_compile(const struct braid_query *q, const struct braid_qca
 		rc = braid_buf_putc(b, ')');
 	if (!rc && r.ctes.len)
 		rc = braid_buf_append(b, r.ctes.data, r.ctes.len);
+	/* One row per person considered, a 0/1 flag per predicate: one
+	 * grouping of all the sets instead of a lookup per person and set. */
 	if (!rc)
-		rc = braid_buf_puts(b, ",\nu0(pid) AS (");
+		rc = braid_buf_puts(b, ",\nfl AS (SELECT pid");
 	for (int i = 1; !rc && i <= r.nsets; i++)
-		rc = braid_buf_printf(b, "%sSELECT pid FROM s%d", i > 1 ? " UNION " : "", i);
-	if (!rc && !r.nsets)
-		rc = braid_buf_puts(b, "SELECT NULL WHERE 0");
+		rc = braid_buf_printf(b, ", max(k = %d) AS p%d", i, i);
 	if (!rc)
-		rc = braid_buf_puts(b, "),\nu AS (SELECT pid");
+		rc = braid_buf_puts(b, " FROM (");
+	if (!rc && r.nsets)
+		rc = braid_buf_append(b, r.flags.data, r.flags.len);
+	else if (!rc)
+		rc = braid_buf_puts(b, "SELECT NULL AS pid, 0 AS k WHERE 0");
+	if (!rc)
+		rc = braid_buf_puts(b, ") GROUP BY pid),\nu AS (SELECT fl.*");
 	char dexpr[16]; /* ages at the as-of date */
 	snprintf(dexpr, sizeof dexpr, "'%s'", as_of);
 	if (!rc)
-		rc = braid__q_sql_attrs(b, pred_need, "u0.pid", dexpr, p);
+		rc = braid__q_sql_attrs(b, pred_need, "fl.pid", dexpr, p);
 	if (!rc)
-		rc = braid_buf_puts(b, pred_need & (1u << PA_ZIP) ? " FROM u0),\nf AS (SELECT u.pid, zip, "
-								  : " FROM u0),\nf AS (SELECT u.pid, ");
+		rc = braid_buf_puts(b, pred_need & (1u << PA_ZIP) ? " FROM fl),\nf AS (SELECT u.pid, zip, "
+								  : " FROM fl),\nf AS (SELECT u.pid, ");
 	if (!rc)
 		rc = braid_buf_append(b, el.data, el.len);
 	if (!rc)
@@ -313,6 +330,7 @@ braid_rc braid_rules_compile(const struct braid_query *q, const struct braid_qca
 	if (!rc)
 		rc = braid_buf_puts(b, " AS zip FROM f WHERE eligible OR enrolled ORDER BY person_id");
 	braid_buf_release(&r.ctes);
+	braid_buf_release(&r.flags);
 	braid_buf_release(&el);
 	braid_buf_release(&en);
 	if (rc) {

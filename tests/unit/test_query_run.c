@@ -64,7 +64,8 @@ static void ev(struct fx *f, int64_t key, int i, const char *type, const char *s
  *  0 A  black/black/white records, zip 19104, born 1980, F:
  *       jail 2020-06-30..2020-07-10 (REENTRY); shelter 2020-03-01..03-10; mh 2020-05-01
  *  1 B  jail 2020-06-30; shelter 2019-01-01..01-10 (too early); mh 2020-06-01; born 2001, M
- *  2 C  jail 2021-01-01..01-05 and 2022-01-01; shelter open since 2019-01-01;
+ *  2 C  jail 2021-01-01..01-05 (NONE) and 2022-01-01 (no program), two records;
+ *       shelter open since 2019-01-01;
  *       mh 2020-12-31; born 1990, M, white, zip 19133
  *  3 D  jail 2020-06-30; shelter 2020-06-15..2020-07-20; mh 2020-07-15 (after); born 1975
  *  4 E  mh 2020-01-01 only
@@ -106,7 +107,7 @@ static void build(struct fx *f)
 	ev(f, k, 2, "mh_service", "2020-06-01", NULL, "H0031");
 	/* C: two jail records (two bookings) */
 	k = rec(f, 0, 2, "M", "white", "19133", 1990);
-	ev(f, k, 0, "jail_booking", "2021-01-01", "2021-01-05", NULL);
+	ev(f, k, 0, "jail_booking", "2021-01-01", "2021-01-05", "NONE");
 	k = rec(f, 0, 2, "M", "white", "19133", 1990);
 	ev(f, k, 0, "jail_booking", "2022-01-01", NULL, NULL);
 	k = rec(f, 1, 2, "", "white", "19133", 0);
@@ -472,6 +473,39 @@ TEST(rules_windows_latest_not_and_person)
 		ASSERT_EQ(braid_gaps_run(f.s, p, 1, &c, &e), BRAID_OK);
 		if (scalar(c, "eligible") != cases[i].eligible)
 			TEST_FAIL_("%s: eligible %lld, expected %lld", cases[i].cond,
+				   (long long)scalar(c, "eligible"), (long long)cases[i].eligible);
+		braid_qcounts_free(c);
+		braid_gaps_clear(f.s);
+		braid_qplan_free(p);
+	}
+	braid_store_close(f.s);
+}
+
+TEST(rules_latest_is_over_all_of_a_persons_records)
+{
+	struct fx f;
+	build(&f);
+	struct braid_qcounts *c;
+	struct braid_err e;
+	/* C's two jail records: the 2021 booking says NONE, the 2022 one
+	 * (the other record) has no program. */
+	static const struct {
+		const char *cond, *as_of;
+		int64_t eligible;
+	} cases[] = {
+		{"latest(event jail_booking) = \"NONE\"", "2021-06-30", 1},
+		{"latest(event jail_booking) = \"NONE\"", "2022-12-31", 0},
+		{"latest(event jail_booking) not in (\"NONE\")", "2022-12-31", 4},
+		{"latest(event jail_booking) in (\"REENTRY\", \"NONE\")", "2021-06-30", 2},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char t[512];
+		snprintf(t, sizeof t, "program p: eligible if %s; enrolled if enrolled(event shelter_stay);\n",
+			 cases[i].cond);
+		struct braid_qplan *p = rules_plan(&f, t, "p", cases[i].as_of);
+		ASSERT_EQ(braid_gaps_run(f.s, p, 1, &c, &e), BRAID_OK);
+		if (scalar(c, "eligible") != cases[i].eligible)
+			TEST_FAIL_("%s at %s: eligible %lld, expected %lld", cases[i].cond, cases[i].as_of,
 				   (long long)scalar(c, "eligible"), (long long)cases[i].eligible);
 		braid_qcounts_free(c);
 		braid_gaps_clear(f.s);
