@@ -330,3 +330,27 @@ TEST(ingest_site_attributes_are_kept_as_json)
 			"'{\"rating\":\"4\",\"name\":\"Sunny \\\"Day\\\" Care\"}'"), 1);
 	braid_store_close(s);
 }
+
+static int addr_cb(void *ctx, const struct braid_identity *id)
+{
+	char *out = ctx;
+	size_t n = strlen(out);
+	snprintf(out + n, 600 - n, "%s|%s|%s;", id->v[BRAID_F_STREET_NUMBER],
+		 id->v[BRAID_F_STREET_NAME], id->v[BRAID_F_UNIT]);
+	return 0;
+}
+
+TEST(ingest_address_line_is_standardised)
+{
+	struct braid_store *s = setup("source: a\nid: ID\nfields:\n  address: ADDR\n");
+	const char *f = write_file("a.csv", "ID,ADDR\n1,\"1234 North Broad Street, Apt. 3B\"\n"
+					    "2,1234 N BROAD ST APT 3B\n");
+	struct braid_ingest_stats st;
+	struct braid_err e;
+	const char *files[] = {f};
+	ASSERT_EQ(braid_ingest_files(s, "a", files, 1, NULL, &st, &e), BRAID_OK);
+	char out[600] = "";
+	ASSERT_EQ(braid_store_identity_iter(s, 0, 0, addr_cb, out, &e), BRAID_OK);
+	ASSERT_STR_EQ(out, "1234|N BROAD ST|APT 3B;1234|N BROAD ST|APT 3B;");
+	braid_store_close(s);
+}
