@@ -44,22 +44,22 @@ static braid_rc set_cte(struct rctx *r, const struct r_node *n, int *id)
 	struct braid_buf *b = &r->ctes;
 	*id = ++r->nsets;
 	rc = braid_buf_printf(b, ",\ns%d(pid%s) AS (", *id, n->kind == R_LATEST_IN ? ", program" : "");
-	/* latest(): the latest event of each record (in index order, no
-	 * sort; the program beside max() comes from the row holding the
-	 * maximum, SQLite's bare-column rule, where PostgreSQL would say
-	 * DISTINCT ON), then the latest of each person's few records. */
+	/* latest(): for each record of the sources producing the type, its
+	 * latest event by one index seek (type, record_key, start_date
+	 * descending), as "date|program"; then per person the greatest of
+	 * those strings (the latest of their records), program after the
+	 * '|'.  Ties on one date go to the index order. */
 	if (n->kind == R_LATEST_IN && !rc)
-		rc = braid_buf_puts(b, "\n  SELECT pid, program FROM (SELECT pr.person_id AS pid,"
-				    " l.program AS program, row_number() OVER (PARTITION BY pr.person_id"
-				    " ORDER BY l.d DESC, l.rk DESC) AS rn FROM (");
+		rc = braid_buf_puts(b, "\n  SELECT pr.person_id AS pid, nullif(substr(max(l.dp), 12), '') AS program"
+				    " FROM (");
 	for (size_t i = 0; !rc && i < n->ev.n; i++) {
 		const struct q_atom *a = &n->ev.atoms[i];
 		const struct q_ctype *t = braid__q_catalog_find(r->cat, a->type);
 		if (i)
 			rc = braid_buf_puts(b, "\n  UNION ALL");
 		if (!rc && n->kind == R_LATEST_IN)
-			rc = braid_buf_puts(b, "\n  SELECT e.record_key AS rk, e.program AS program,"
-					    " max(e.start_date) AS d FROM events e WHERE e.type = ");
+			rc = braid_buf_puts(b, "\n  SELECT r.record_key AS rk, (SELECT e.start_date || '|' ||"
+					    " coalesce(e.program, '') FROM events e WHERE e.type = ");
 		else if (!rc)
 			rc = braid_buf_puts(b, "\n  SELECT pr.person_id AS pid FROM events e JOIN person_record pr"
 					    " ON pr.record_key = e.record_key WHERE e.type = ");
@@ -94,11 +94,21 @@ static braid_rc set_cte(struct rctx *r, const struct r_node *n, int *id)
 			rc = braid__q_plan_touch_type(r->p, r->cat, a->type, "start");
 		if (!rc && n->kind == R_LATEST_IN)
 			rc = braid__q_plan_touch_type(r->p, r->cat, a->type, "program");
-		if (!rc && n->kind == R_LATEST_IN)
-			rc = braid_buf_puts(b, " GROUP BY e.record_key");
+		if (!rc && n->kind == R_LATEST_IN) {
+			rc = braid_buf_puts(b, " AND e.record_key = r.record_key ORDER BY e.start_date DESC"
+					    " LIMIT 1) AS dp FROM records r WHERE r.source_id IN (NULL");
+			for (size_t k = 0; !rc && t && k < t->nsources; k++) {
+				const struct q_csource *cs = braid__q_catalog_source(r->cat, t->sources[k]);
+				if (cs)
+					rc = braid_buf_printf(b, ", %lld", (long long)cs->id);
+			}
+			if (!rc)
+				rc = braid_buf_putc(b, ')');
+		}
 	}
 	if (!rc && n->kind == R_LATEST_IN)
-		rc = braid_buf_puts(b, ") l JOIN person_record pr ON pr.record_key = l.rk) WHERE rn = 1");
+		rc = braid_buf_puts(b, ") l JOIN person_record pr ON pr.record_key = l.rk"
+				    " WHERE l.dp IS NOT NULL GROUP BY pr.person_id");
 	return rc ? rc : braid_buf_puts(b, ")");
 }
 
