@@ -55,5 +55,15 @@ export BRAID_USER=linker BRAID_KEY="$LINKER_KEY"
 step "accuracy of the person index against the city's ground truth"
 "$BRAID" eval --truth "$CITY/truth/persons.csv"
 
+step "the city's three questions, as an analyst under an agreement (docs/query-language.md)"
+Q="$PWD/examples/city"
+BRAID_USER=admin BRAID_KEY="$ADMIN_KEY" "$BRAID" agreement add "$Q/queries/analytics-agreement.yaml"
+ANALYST_KEY=$(BRAID_USER=admin BRAID_KEY="$ADMIN_KEY" "$BRAID" user add analyst --role analyst 2>/dev/null)
+export BRAID_USER=analyst BRAID_KEY="$ANALYST_KEY"
+"$BRAID" query "$Q/queries/allegheny.cohort" --purpose city-analytics --counts --format json
+"$BRAID" query "$Q/queries/water-shutoff.cohort" --purpose city-analytics --counts
+"$BRAID" gaps "$Q/rules/water-assistance.rules" --program water_assistance --purpose water-outreach --as-of 2024-12-31
+"$BRAID" analysis water-shutoff --purpose city-analytics --as-of 2024-12-31
+
 step "the audit log (hash-chained; verified)"
 BRAID_USER=admin BRAID_KEY="$ADMIN_KEY" "$BRAID" audit verify
