@@ -25,6 +25,8 @@
 #include <string.h>
 
 
+#define MAX_PREDS 62 /* one bit each in a 64-bit flag word */
+
 struct rctx {
 	const struct braid_query *q;
 	const struct braid_qcatalog *cat;
@@ -33,23 +35,103 @@ struct rctx {
 	struct braid_buf ctes; /* s1 AS (...), s2 AS (...) */
 	struct braid_buf flags; /* SELECT pid, k FROM s1 UNION ALL ... */
 	int nsets;
+	/* enrolled() predicates share one scan per event type: per type, the
+	 * OR of their conditions and the bit set of those that hold. */
+	struct tslot {
+		const char *type;
+		struct braid_buf ors, bits;
+	} slots[MAX_PREDS];
+	int nslots;
 	unsigned need;         /* person attributes */
 	struct braid_err *err;
 };
 
-/* A set CTE for an enrolled()/latest() predicate; returns its number. */
+/* The condition of predicate n on an event e of atom a (its type
+ * tested by the caller): dates against the as-of date, then the atom's
+ * own conditions.  Records the fields read. */
+static braid_rc enrolled_cond(struct rctx *r, const struct r_node *n, const struct q_atom *a,
+			      struct braid_buf *b)
+{
+	const struct q_ctype *t = braid__q_catalog_find(r->cat, a->type);
+	braid_rc rc = braid_buf_puts(b, "e.start_date <= ");
+	if (!rc)
+		rc = braid__q_sql_str(b, r->as_of, strlen(r->as_of));
+	if (!rc && n->w.kind != W_EVER && !(n->w.kind == W_AT && !(t && t->has_end))) {
+		rc = braid_buf_puts(b, " AND ");
+		if (!rc)
+			rc = braid__q_sql_end(b, "e", t);
+		if (!rc && n->w.kind == W_AT)
+			rc = braid_buf_printf(b, " >= '%s'", r->as_of);
+		else if (!rc) {
+			rc = braid_buf_printf(b, " >= date('%s', ", r->as_of);
+			if (!rc)
+				rc = braid__q_sql_shift(b, &n->w, -1);
+			if (!rc)
+				rc = braid_buf_putc(b, ')');
+		}
+		if (!rc && t && t->has_end)
+			rc = braid__q_plan_touch_type(r->p, r->cat, a->type, "end");
+	}
+	if (!rc)
+		rc = braid__q_sql_conds(b, "e", a, r->p, r->cat);
+	if (!rc)
+		rc = braid__q_plan_touch_type(r->p, r->cat, a->type, NULL);
+	if (!rc)
+		rc = braid__q_plan_touch_type(r->p, r->cat, a->type, "start");
+	return rc;
+}
+
+/* Add enrolled() predicate number id to the scans of its atoms' types. */
+static braid_rc slot_add(struct rctx *r, const struct r_node *n, int id)
+{
+	braid_rc rc = BRAID_OK;
+	for (size_t i = 0; !rc && i < n->ev.n; i++) {
+		const struct q_atom *a = &n->ev.atoms[i];
+		struct tslot *sl = NULL;
+		for (int k = 0; k < r->nslots; k++)
+			if (!strcmp(r->slots[k].type, a->type))
+				sl = &r->slots[k];
+		if (!sl) {
+			if (r->nslots >= MAX_PREDS)
+				return braid_err_at(r->err, BRAID_ETOOBIG, r->q->file, a->line, a->col,
+						    "too many event types in one program");
+			sl = &r->slots[r->nslots++];
+			sl->type = a->type;
+			braid_buf_init(&sl->ors, 1u << 20);
+			braid_buf_init(&sl->bits, 1u << 20);
+		}
+		struct braid_buf c;
+		braid_buf_init(&c, 1u << 20);
+		rc = enrolled_cond(r, n, a, &c);
+		if (!rc)
+			rc = braid_buf_printf(&sl->ors, "%s(%s)", sl->ors.len ? "\n      OR " : "", c.data);
+		if (!rc)
+			rc = braid_buf_printf(&sl->bits, " | (CASE WHEN %s THEN %lld ELSE 0 END)", c.data,
+					      1LL << (id - 1));
+		braid_buf_release(&c);
+	}
+	return rc;
+}
+
+/* A set CTE for a latest() predicate (enrolled() ones go to the shared
+ * scans); returns its number. */
 static braid_rc set_cte(struct rctx *r, const struct r_node *n, int *id)
 {
 	braid_rc rc = BRAID_OK;
 	struct braid_buf *b = &r->ctes;
 	*id = ++r->nsets;
-	rc = braid_buf_printf(b, ",\ns%d(pid%s) AS (", *id, n->kind == R_LATEST_IN ? ", program" : "");
+	if (*id > MAX_PREDS)
+		return braid_err_at(r->err, BRAID_ETOOBIG, r->q->file, n->line, n->col,
+				    "more than %d enrolled()/latest() conditions in one program", MAX_PREDS);
+	if (n->kind == R_ENROLLED)
+		return slot_add(r, n, *id);
+	rc = braid_buf_printf(b, ",\ns%d(pid, program) AS (", *id);
 	/* latest(): for each record of the sources producing the type, its
 	 * latest event by one index seek (type, record_key, start_date
 	 * descending), as "date|program"; then per person the greatest of
 	 * those strings (the latest of their records), program after the
 	 * '|'.  Ties on one date go to the index order. */
-	if (n->kind == R_LATEST_IN && !rc)
+	if (!rc)
 		rc = braid_buf_puts(b, "\n  SELECT pr.person_id AS pid, nullif(substr(max(l.dp), 12), '') AS program"
 				    " FROM (");
 	for (size_t i = 0; !rc && i < n->ev.n; i++) {
@@ -57,56 +139,35 @@ static braid_rc set_cte(struct rctx *r, const struct r_node *n, int *id)
 		const struct q_ctype *t = braid__q_catalog_find(r->cat, a->type);
 		if (i)
 			rc = braid_buf_puts(b, "\n  UNION ALL");
-		if (!rc && n->kind == R_LATEST_IN)
+		if (!rc)
 			rc = braid_buf_puts(b, "\n  SELECT r.record_key AS rk, (SELECT e.start_date || '|' ||"
 					    " coalesce(e.program, '') FROM events e WHERE e.type = ");
-		else if (!rc)
-			rc = braid_buf_puts(b, "\n  SELECT pr.person_id AS pid FROM events e JOIN person_record pr"
-					    " ON pr.record_key = e.record_key WHERE e.type = ");
 		if (!rc)
 			rc = braid__q_sql_str(b, a->type, strlen(a->type));
 		if (!rc)
 			rc = braid_buf_puts(b, " AND e.start_date <= ");
 		if (!rc)
 			rc = braid__q_sql_str(b, r->as_of, strlen(r->as_of));
-		if (!rc && n->kind == R_ENROLLED && n->w.kind != W_EVER &&
-		    !(n->w.kind == W_AT && !(t && t->has_end))) {
-			rc = braid_buf_puts(b, " AND ");
-			if (!rc)
-				rc = braid__q_sql_end(b, "e", t);
-			if (!rc && n->w.kind == W_AT)
-				rc = braid_buf_printf(b, " >= '%s'", r->as_of);
-			else if (!rc) {
-				rc = braid_buf_printf(b, " >= date('%s', ", r->as_of);
-				if (!rc)
-					rc = braid__q_sql_shift(b, &n->w, -1);
-				if (!rc)
-					rc = braid_buf_putc(b, ')');
-			}
-			if (!rc && t && t->has_end)
-				rc = braid__q_plan_touch_type(r->p, r->cat, a->type, "end");
-		}
 		if (!rc)
 			rc = braid__q_sql_conds(b, "e", a, r->p, r->cat);
 		if (!rc)
 			rc = braid__q_plan_touch_type(r->p, r->cat, a->type, NULL);
 		if (!rc)
 			rc = braid__q_plan_touch_type(r->p, r->cat, a->type, "start");
-		if (!rc && n->kind == R_LATEST_IN)
+		if (!rc)
 			rc = braid__q_plan_touch_type(r->p, r->cat, a->type, "program");
-		if (!rc && n->kind == R_LATEST_IN) {
+		if (!rc)
 			rc = braid_buf_puts(b, " AND e.record_key = r.record_key ORDER BY e.start_date DESC"
 					    " LIMIT 1) AS dp FROM records r WHERE r.source_id IN (NULL");
-			for (size_t k = 0; !rc && t && k < t->nsources; k++) {
-				const struct q_csource *cs = braid__q_catalog_source(r->cat, t->sources[k]);
-				if (cs)
-					rc = braid_buf_printf(b, ", %lld", (long long)cs->id);
-			}
-			if (!rc)
-				rc = braid_buf_putc(b, ')');
+		for (size_t k = 0; !rc && t && k < t->nsources; k++) {
+			const struct q_csource *cs = braid__q_catalog_source(r->cat, t->sources[k]);
+			if (cs)
+				rc = braid_buf_printf(b, ", %lld", (long long)cs->id);
 		}
+		if (!rc)
+			rc = braid_buf_putc(b, ')');
 	}
-	if (!rc && n->kind == R_LATEST_IN)
+	if (!rc)
 		rc = braid_buf_puts(b, ") l JOIN person_record pr ON pr.record_key = l.rk"
 				    " WHERE l.dp IS NOT NULL GROUP BY pr.person_id");
 	return rc ? rc : braid_buf_puts(b, ")");
@@ -145,9 +206,7 @@ static braid_rc expr(struct rctx *r, const struct r_node *n, struct braid_buf *b
 			return rc;
 		if ((rc = set_cte(r, n, &id)))
 			return rc;
-		rc = braid_buf_printf(&r->flags, "%sSELECT pid, %d AS k FROM s%d", id > 1 ? " UNION ALL " : "",
-				      id, id);
-		return rc ? rc : braid_buf_printf(b, "p%d", id);
+		return braid_buf_printf(b, "p%d", id);
 	case R_LATEST_IN: {
 		if ((rc = braid__q_check_evspec(r->q, r->cat, &n->ev, r->err)))
 			return rc;
@@ -157,7 +216,7 @@ static braid_rc expr(struct rctx *r, const struct r_node *n, struct braid_buf *b
 		/* One row per person with the latest value: k when the test
 		 * holds, 0 when not (the person is still considered). */
 		struct braid_buf *fb = &r->flags;
-		rc = braid_buf_printf(fb, "%sSELECT pid, CASE WHEN ", id > 1 ? " UNION ALL " : "");
+		rc = braid_buf_printf(fb, "%sSELECT pid, CASE WHEN ", fb->len ? "\n  UNION ALL " : "");
 		/* program NOT IN / IN over the latest value, NULL-safe. */
 		if (!rc && c.op == OP_IN)
 			rc = braid_buf_puts(fb, "program IN (");
@@ -170,8 +229,8 @@ static braid_rc expr(struct rctx *r, const struct r_node *n, struct braid_buf *b
 				rc = braid__q_sql_value(fb, &c.vals[i]);
 		}
 		if (!rc)
-			rc = braid_buf_printf(fb, "%s THEN %d ELSE 0 END AS k FROM s%d",
-					      c.op == OP_IN ? ")" : "))", id, id);
+			rc = braid_buf_printf(fb, "%s THEN %lld ELSE 0 END AS k FROM s%d",
+					      c.op == OP_IN ? ")" : "))", 1LL << (id - 1), id);
 		return rc ? rc : braid_buf_printf(b, "p%d", id);
 	}
 	case R_PERSON: {
@@ -309,12 +368,22 @@ braid_rc braid_rules_compile(const struct braid_query *q, const struct braid_qca
 	if (!rc)
 		rc = braid_buf_puts(b, ",\nfl AS (SELECT pid");
 	for (int i = 1; !rc && i <= r.nsets; i++)
-		rc = braid_buf_printf(b, ", max(k = %d) AS p%d", i, i);
+		rc = braid_buf_printf(b, ", max((k >> %d) & 1) AS p%d", i - 1, i);
 	if (!rc)
 		rc = braid_buf_puts(b, " FROM (");
-	if (!rc && r.nsets)
-		rc = braid_buf_append(b, r.flags.data, r.flags.len);
-	else if (!rc)
+	for (int i = 0; !rc && i < r.nslots; i++) {
+		struct tslot *sl = &r.slots[i];
+		rc = braid_buf_printf(b, "%s\n  SELECT pr.person_id AS pid, 0%s AS k FROM events e"
+				      " JOIN person_record pr ON pr.record_key = e.record_key WHERE e.type = ",
+				      i ? "\n  UNION ALL" : "", sl->bits.data);
+		if (!rc)
+			rc = braid__q_sql_str(b, sl->type, strlen(sl->type));
+		if (!rc)
+			rc = braid_buf_printf(b, "\n    AND (%s)", sl->ors.data);
+	}
+	if (!rc && r.flags.len)
+		rc = braid_buf_printf(b, "%s%s", r.nslots ? "\n  UNION ALL " : "", r.flags.data);
+	if (!rc && !r.nslots && !r.flags.len)
 		rc = braid_buf_puts(b, "SELECT NULL AS pid, 0 AS k WHERE 0");
 	if (!rc)
 		rc = braid_buf_puts(b, ") GROUP BY pid),\nu AS (SELECT fl.*");
@@ -341,6 +410,10 @@ braid_rc braid_rules_compile(const struct braid_query *q, const struct braid_qca
 		rc = braid_buf_puts(b, " AS zip FROM f WHERE eligible OR enrolled ORDER BY person_id");
 	braid_buf_release(&r.ctes);
 	braid_buf_release(&r.flags);
+	for (int i = 0; i < r.nslots; i++) {
+		braid_buf_release(&r.slots[i].ors);
+		braid_buf_release(&r.slots[i].bits);
+	}
 	braid_buf_release(&el);
 	braid_buf_release(&en);
 	if (rc) {
