@@ -3,9 +3,11 @@
  * conditions become one SQL SELECT with a row per person who is eligible
  * or enrolled at the as-of date.
  *
- * Each predicate is a set of persons computed once (non-correlated
- * subqueries, so a million people cost one scan of each event type, not a
- * million lookups):
+ * Nothing is looked up person by person (a million people cost one scan
+ * of each event type): enrolled() predicates on one type share a scan
+ * that sets a bit per predicate an event satisfies, latest() takes one
+ * index seek per record, and everything is grouped once by person into a
+ * 0/1 flag per predicate.  The predicates:
  *   enrolled(x)                 a spell of x covering the date (a point
  *                               event on or before it: point events have
  *                               no duration to cover);
