@@ -118,7 +118,16 @@ int cmd_gaps(struct cli *cli, int argc, char **argv)
 		goto done;
 	}
 	if (explain) {
-		printf("%s;\n", braid_qplan_sql(plan));
+		const char *const *srcs;
+		const struct braid_field_ref *fl;
+		size_t ns = braid_qplan_sources(plan, &srcs), nf = braid_qplan_fields(plan, &fl);
+		printf("-- sources:");
+		for (size_t i = 0; i < ns; i++)
+			printf(" %s", srcs[i]);
+		printf("\n-- fields:");
+		for (size_t i = 0; i < nf; i++)
+			printf(" %s.%s", fl[i].source, fl[i].field);
+		printf("\n%s;\n", braid_qplan_sql(plan));
 		goto done;
 	}
 	struct braid_request req;
