@@ -29,6 +29,8 @@ static const struct braid_cmd commands[] = {
 	{"query", "run a cohort query (counts or rows) under an agreement", cmd_query},
 	{"gaps", "eligible but not enrolled: counts, rate, outreach list", cmd_gaps},
 	{"analysis", "descriptive analyses (water-shutoff)", cmd_analysis},
+	{"release", "release protected counts of people under an agreement", cmd_release},
+	{"releases", "list releases; --set-budget: an agreement's epsilon", cmd_releases},
 };
 
 static void usage(FILE *f)

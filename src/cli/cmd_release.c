@@ -1,0 +1,969 @@
+/*
+ * braid release QUERY.cohort and braid releases: an aggregate release
+ * under one named agreement, made safe by the disclosure-control library
+ * (braid/release.h) and remembered in the store (braid/release_store.h).
+ *
+ *   braid release FILE --agreement ID --purpose P --out DIR
+ *                 [--noise EPSILON [--mechanism laplace|gaussian] [--delta D]]
+ *                 [--format text|json]
+ *   braid releases [--format text|json]
+ *   braid releases --set-budget AGREEMENT EPSILON      (admin)
+ *
+ * The steps, in this order: authorise BRAID_ACT_RELEASE under the named
+ * agreement only (a denial is audited); count distinct people with the
+ * query layer; build one cell set (a two-way breakdown as a table with
+ * row, column and grand margins; a one-way breakdown with its total; the
+ * overall total shared by all); primary and complementary suppression at
+ * the agreement's minimum cell size against the workspace's ledger of
+ * earlier releases; optional discrete noise charged to the agreement's
+ * epsilon budget; the interval audit once more on the final table.  Any
+ * refusal writes nothing.  Then, in one store transaction, the ledger, the
+ * budget and the release row; then the audit entry (braid_policy_commit);
+ * only then the files: DIR/TABLE.csv per table, DIR/cells.csv (the bytes
+ * the manifest's content hash covers) and DIR/manifest.json.  A crash after
+ * the store commit leaves the ledger knowing a release that never went out
+ * (conservative), never a published table the ledger does not know.
+ *
+ * Cell ids are canonical so that the ledger sees the same cell whatever the
+ * breakdown: "<cohort>|dim=value[|dim=value]" with dimensions in name
+ * order, where <cohort> is a hash of the query text without its `count`
+ * line and comments.  A release by zip and a later one by race and zip
+ * thus share their zip cells.  What it does not do: tables of three or more
+ * dimensions, geography hierarchies (the query layer has no tract to
+ * district mapping yet), rates, and differencing between different cohorts
+ * (a cohort and a subset of it have different ids).
+ */
+#include "cli.h"
+#include "braid/policy.h"
+#include "braid/query.h"
+#include "braid/release.h"
+#include "braid/release_store.h"
+#include "braid/store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define ID_MAX 512
+#define MISSING_KEY "(missing)"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: braid release FILE --agreement ID --purpose P --out DIR\n"
+		"                     [--noise EPSILON [--mechanism laplace|gaussian] [--delta D]]\n"
+		"                     [--format text|json]\n\n"
+		"Release the counts of people of a cohort file (docs/query-language.md) under\n"
+		"agreement ID: cells below the agreement's minimum cell size are suppressed,\n"
+		"complementary cells too so that no suppressed cell can be worked out from\n"
+		"totals or earlier releases (checked by a linear-programming audit), and\n"
+		"--noise adds discrete differential-privacy noise charged to the agreement's\n"
+		"epsilon budget.  Writes DIR/TABLE.csv, DIR/cells.csv and DIR/manifest.json\n"
+		"(docs/releases.md).  Nothing is written when the release is refused.\n");
+}
+
+static void usage_list(FILE *f)
+{
+	fprintf(f, "usage: braid releases [--format text|json]\n"
+		   "       braid releases --set-budget AGREEMENT EPSILON   (admin)\n\n"
+		   "List the releases of this workspace (id, time, agreement, query, tables,\n"
+		   "cells suppressed, epsilon, content hash) and the epsilon budgets.\n");
+}
+
+static int parse_double(const char *s, double *out)
+{
+	char *end = NULL;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || !end || end == s || *end || !isfinite(v))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* ------------------------------------------------------------ cell ids */
+
+/* "c" + 16 hex of BLAKE2b over the query's lines other than comments,
+ * blank lines and `count ...`, whitespace collapsed: the cohort's identity
+ * whatever breakdown is asked. */
+static void cohort_key(const char *text, size_t len, char out[18])
+{
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, 8);
+	size_t i = 0;
+	while (i < len) {
+		size_t e = i;
+		while (e < len && text[e] != '\n')
+			e++;
+		size_t a = i, b = e;
+		for (size_t k = a; k < b; k++)
+			if (text[k] == '#') {
+				b = k;
+				break;
+			}
+		while (a < b && (text[a] == ' ' || text[a] == '\t' || text[a] == '\r'))
+			a++;
+		while (b > a && (text[b - 1] == ' ' || text[b - 1] == '\t' || text[b - 1] == '\r'))
+			b--;
+		int is_count = b - a >= 5 && !strncmp(text + a, "count", 5) &&
+			       (b - a == 5 || text[a + 5] == ' ' || text[a + 5] == '\t');
+		if (b > a && !is_count) {
+			int sp = 0;
+			for (size_t k = a; k < b; k++) {
+				int ws = text[k] == ' ' || text[k] == '\t';
+				if (ws) {
+					sp = 1;
+					continue;
+				}
+				if (sp)
+					crypto_generichash_update(&st, (const unsigned char *)" ", 1);
+				sp = 0;
+				crypto_generichash_update(&st, (const unsigned char *)&text[k], 1);
+			}
+			crypto_generichash_update(&st, (const unsigned char *)"\n", 1);
+		}
+		i = e + 1;
+	}
+	unsigned char h[8];
+	crypto_generichash_final(&st, h, sizeof h);
+	out[0] = 'c';
+	sodium_bin2hex(out + 1, 17, h, sizeof h);
+}
+
+static const char *key_or_missing(const char *k)
+{
+	return k && *k ? k : MISSING_KEY;
+}
+
+/* The canonical id of a cell: cohort, then (dim=value) pairs in dimension
+ * name order; da == NULL for the total, db == NULL for one dimension. */
+static braid_rc cell_id(char out[ID_MAX], const char *cohort, const char *da, const char *va,
+			const char *db, const char *vb, struct braid_err *err)
+{
+	if (da && db && strcmp(da, db) > 0) {
+		const char *t = da;
+		da = db;
+		db = t;
+		t = va;
+		va = vb;
+		vb = t;
+	}
+	int n;
+	if (!da)
+		n = snprintf(out, ID_MAX, "%s", cohort);
+	else if (!db)
+		n = snprintf(out, ID_MAX, "%s|%s=%s", cohort, da, va);
+	else
+		n = snprintf(out, ID_MAX, "%s|%s=%s|%s=%s", cohort, da, va, db, vb);
+	if (n < 0 || n >= ID_MAX)
+		return braid_err_set(err, BRAID_ETOOBIG, "release: a category of '%s' is too long for a cell id",
+				     db ? db : da);
+	return BRAID_OK;
+}
+
+static braid_rc check_key(const char *dim, const char *k, struct braid_err *err)
+{
+	if (strchr(k, '|') || !strcmp(k, "*"))
+		return braid_err_set(err, BRAID_EINVAL,
+				     "release: a category of '%s' contains '|' or is '*', which cell ids cannot hold",
+				     dim);
+	return BRAID_OK;
+}
+
+/* ------------------------------------------------------------ the tables */
+
+/* One published table: its dimensions and, per row of the CSV, the keys
+ * ("*" = summed over) and the cell index. */
+struct out_table {
+	const char *name;
+	const char *dims[2];
+	size_t ndims;
+	size_t nrows;
+	const char *(*keys)[2];
+	size_t *cell;
+};
+
+struct rel {
+	char cohort[18];
+	struct braid_cellset *cs;
+	struct out_table tabs[3];
+	size_t ntabs;
+	struct braid_arena arena;
+};
+
+static const struct braid_qtable *find_table(const struct braid_qcounts *c, size_t ndims,
+					      const char *d0, const char *d1)
+{
+	for (size_t i = 0; i < c->ntables; i++) {
+		const struct braid_qtable *t = &c->tables[i];
+		if (t->ndims == ndims && !strcmp(t->dims[0], d0) && (ndims < 2 || !strcmp(t->dims[1], d1)))
+			return t;
+	}
+	return NULL;
+}
+
+static braid_rc add_cell(struct rel *r, const char *da, const char *va, const char *db,
+			 const char *vb, int64_t v, size_t *idx, struct braid_err *err)
+{
+	char id[ID_MAX];
+	braid_rc rc = cell_id(id, r->cohort, da, va, db, vb, err);
+	if (!rc)
+		rc = braid_cellset_add(r->cs, id, v, idx, err);
+	return rc;
+}
+
+static braid_rc table_alloc(struct rel *r, struct out_table *t, const char *name, size_t nrows,
+			    struct braid_err *err)
+{
+	t->name = braid_arena_strdup(&r->arena, name);
+	t->nrows = 0;
+	t->keys = braid_arena_zalloc(&r->arena, (nrows ? nrows : 1) * sizeof *t->keys);
+	t->cell = braid_arena_zalloc(&r->arena, (nrows ? nrows : 1) * sizeof *t->cell);
+	if (!t->name || !t->keys || !t->cell)
+		return braid_err_set(err, BRAID_ENOMEM, "out of memory");
+	return BRAID_OK;
+}
+
+/* A one-way table of dimension d (its categories and the total). */
+static braid_rc build_1d(struct rel *r, const struct braid_qtable *qt, size_t total_idx,
+			 struct braid_err *err)
+{
+	const char *d = qt->dims[0];
+	struct out_table *t = &r->tabs[r->ntabs++];
+	braid_rc rc = table_alloc(r, t, qt->name, qt->ncells + 1, err);
+	if (rc)
+		return rc;
+	t->dims[0] = d;
+	t->ndims = 1;
+	size_t *parts = calloc(qt->ncells ? qt->ncells : 1, sizeof *parts);
+	if (!parts)
+		return braid_err_set(err, BRAID_ENOMEM, "out of memory");
+	for (size_t i = 0; !rc && i < qt->ncells; i++) {
+		const char *k = key_or_missing(qt->cells[i].keys[0]);
+		if (!(rc = check_key(d, k, err)) &&
+		    !(rc = add_cell(r, d, k, NULL, NULL, qt->cells[i].count, &parts[i], err))) {
+			t->keys[t->nrows][0] = k;
+			t->cell[t->nrows++] = parts[i];
+		}
+	}
+	if (!rc && qt->ncells)
+		rc = braid_cellset_constrain(r->cs, total_idx, parts, qt->ncells, err);
+	free(parts);
+	if (!rc) {
+		t->keys[t->nrows][0] = "*";
+		t->cell[t->nrows++] = total_idx;
+	}
+	return rc;
+}
+
+/* The two-way table a x b over the categories of the one-way tables
+ * (dense: a combination nobody has is a 0), with its margins: the cells of
+ * the one-way tables, shared by id. */
+static braid_rc build_2d(struct rel *r, const struct braid_qtable *ta, const struct braid_qtable *tb,
+			 const struct braid_qtable *cross, size_t total_idx, struct braid_err *err)
+{
+	const char *da = ta->dims[0], *db = tb->dims[0];
+	size_t na = ta->ncells, nb = tb->ncells;
+	struct out_table *t = &r->tabs[r->ntabs++];
+	braid_rc rc = table_alloc(r, t, cross->name, (na + 1) * (nb + 1), err);
+	if (rc)
+		return rc;
+	t->dims[0] = da;
+	t->dims[1] = db;
+	t->ndims = 2;
+	size_t nleaf = na * nb > 0 ? na * nb : 1;
+	int64_t *v = calloc(nleaf, sizeof *v);
+	size_t *leaf = calloc(nleaf, sizeof *leaf);
+	size_t *parts = calloc((na > nb ? na : nb) + 1, sizeof *parts);
+	if (!v || !leaf || !parts) {
+		free(v);
+		free(leaf);
+		free(parts);
+		return braid_err_set(err, BRAID_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < cross->ncells; i++) {
+		const char *ka = key_or_missing(cross->cells[i].keys[0]);
+		const char *kb = key_or_missing(cross->cells[i].keys[1]);
+		size_t x = SIZE_MAX, y = SIZE_MAX;
+		for (size_t j = 0; j < na; j++)
+			if (!strcmp(key_or_missing(ta->cells[j].keys[0]), ka))
+				x = j;
+		for (size_t j = 0; j < nb; j++)
+			if (!strcmp(key_or_missing(tb->cells[j].keys[0]), kb))
+				y = j;
+		if (x == SIZE_MAX || y == SIZE_MAX) {
+			rc = braid_err_set(err, BRAID_EINTERNAL,
+					   "release: table '%s' has a category its margins lack", cross->name);
+			break;
+		}
+		v[x * nb + y] = cross->cells[i].count;
+	}
+	for (size_t x = 0; !rc && x < na; x++)
+		for (size_t y = 0; !rc && y < nb; y++) {
+			const char *ka = key_or_missing(ta->cells[x].keys[0]);
+			const char *kb = key_or_missing(tb->cells[y].keys[0]);
+			if (!(rc = add_cell(r, da, ka, db, kb, v[x * nb + y], &leaf[x * nb + y], err))) {
+				t->keys[t->nrows][0] = ka;
+				t->keys[t->nrows][1] = kb;
+				t->cell[t->nrows++] = leaf[x * nb + y];
+			}
+		}
+	/* row margins a=x (shared with the one-way table of a) */
+	for (size_t x = 0; !rc && x < na; x++) {
+		const char *ka = key_or_missing(ta->cells[x].keys[0]);
+		size_t m;
+		if ((rc = add_cell(r, da, ka, NULL, NULL, ta->cells[x].count, &m, err)))
+			break;
+		for (size_t y = 0; y < nb; y++)
+			parts[y] = leaf[x * nb + y];
+		if ((rc = braid_cellset_constrain(r->cs, m, parts, nb, err)))
+			break;
+		t->keys[t->nrows][0] = ka;
+		t->keys[t->nrows][1] = "*";
+		t->cell[t->nrows++] = m;
+	}
+	for (size_t y = 0; !rc && y < nb; y++) {
+		const char *kb = key_or_missing(tb->cells[y].keys[0]);
+		size_t m;
+		if ((rc = add_cell(r, db, kb, NULL, NULL, tb->cells[y].count, &m, err)))
+			break;
+		for (size_t x = 0; x < na; x++)
+			parts[x] = leaf[x * nb + y];
+		if ((rc = braid_cellset_constrain(r->cs, m, parts, na, err)))
+			break;
+		t->keys[t->nrows][0] = "*";
+		t->keys[t->nrows][1] = kb;
+		t->cell[t->nrows++] = m;
+	}
+	if (!rc) {
+		t->keys[t->nrows][0] = "*";
+		t->keys[t->nrows][1] = "*";
+		t->cell[t->nrows++] = total_idx;
+	}
+	free(v);
+	free(leaf);
+	free(parts);
+	return rc;
+}
+
+/* The cell set of a release: every table of the query's counts. */
+static braid_rc build_cells(struct rel *r, const struct braid_qcounts *c, const char *const *dims,
+			    size_t nd, struct braid_err *err)
+{
+	if (nd > 2)
+		return braid_err_set(err, BRAID_EINVAL,
+				     "release: at most two breakdown dimensions (the query has %zu)", nd);
+	int64_t total = -1;
+	for (size_t i = 0; i < c->nscalars; i++)
+		if (!strcmp(c->scalars[i].name, "total"))
+			total = c->scalars[i].count;
+	if (total < 0)
+		return braid_err_set(err, BRAID_EINTERNAL, "release: the counts have no total");
+	size_t ti;
+	braid_rc rc = add_cell(r, NULL, NULL, NULL, NULL, total, &ti, err);
+	if (rc)
+		return rc;
+	if (nd == 0) {
+		struct out_table *t = &r->tabs[r->ntabs++];
+		if ((rc = table_alloc(r, t, "total", 1, err)))
+			return rc;
+		t->ndims = 0;
+		t->cell[t->nrows++] = ti;
+		return BRAID_OK;
+	}
+	const struct braid_qtable *one[2] = {NULL, NULL};
+	for (size_t i = 0; i < nd; i++) {
+		one[i] = find_table(c, 1, dims[i], NULL);
+		if (!one[i])
+			return braid_err_set(err, BRAID_EINTERNAL, "release: no table by '%s'", dims[i]);
+		if ((rc = build_1d(r, one[i], ti, err)))
+			return rc;
+	}
+	if (nd == 2) {
+		const struct braid_qtable *x = find_table(c, 2, dims[0], dims[1]);
+		if (!x)
+			return braid_err_set(err, BRAID_EINTERNAL, "release: no cross table");
+		if ((rc = build_2d(r, one[0], one[1], x, ti, err)))
+			return rc;
+	}
+	return braid_cellset_check(r->cs, 0, err);
+}
+
+/* ------------------------------------------------------------ output */
+
+static const char *status_word(const struct braid_cell *c)
+{
+	if (c->status != BRAID_CELL_SHOWN)
+		return "suppressed";
+	if ((c->flags & BRAID_CELLF_NOISE) && (c->flags & BRAID_CELLF_UNRELIABLE))
+		return "noisy unreliable";
+	if (c->flags & BRAID_CELLF_NOISE)
+		return "noisy";
+	return "";
+}
+
+/* Quote a CSV field when it needs it. */
+static braid_rc csv_field(struct braid_buf *b, const char *s)
+{
+	if (!strpbrk(s, ",\"\n\r"))
+		return braid_buf_puts(b, s);
+	braid_rc rc = braid_buf_putc(b, '"');
+	for (const char *p = s; !rc && *p; p++)
+		rc = *p == '"' ? braid_buf_puts(b, "\"\"") : braid_buf_putc(b, *p);
+	return rc ? rc : braid_buf_putc(b, '"');
+}
+
+static braid_rc table_csv(const struct rel *r, const struct out_table *t, struct braid_buf *b)
+{
+	braid_rc rc = BRAID_OK;
+	for (size_t d = 0; !rc && d < t->ndims; d++)
+		rc = braid_buf_printf(b, "%s,", t->dims[d]);
+	if (!rc)
+		rc = braid_buf_puts(b, "count,status\n");
+	for (size_t i = 0; !rc && i < t->nrows; i++) {
+		const struct braid_cell *c = braid_cellset_cell(r->cs, t->cell[i]);
+		for (size_t d = 0; !rc && d < t->ndims; d++)
+			if (!(rc = csv_field(b, t->keys[i][d])))
+				rc = braid_buf_putc(b, ',');
+		if (!rc && c->status == BRAID_CELL_SHOWN)
+			rc = braid_buf_printf(b, "%lld", (long long)c->shown);
+		if (!rc)
+			rc = braid_buf_printf(b, ",%s\n", status_word(c));
+	}
+	return rc;
+}
+
+static void hex_hash(const void *p, size_t n, char out[65])
+{
+	unsigned char h[32];
+	crypto_generichash(h, sizeof h, p, n, NULL, 0);
+	sodium_bin2hex(out, 65, h, sizeof h);
+}
+
+static braid_rc write_file(const char *dir, const char *name, const void *p, size_t n,
+			   struct braid_err *err)
+{
+	char path[4096];
+	int k = snprintf(path, sizeof path, "%s/%s", dir, name);
+	if (k < 0 || (size_t)k >= sizeof path)
+		return braid_err_set(err, BRAID_ETOOBIG, "release: output path too long");
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return braid_err_set(err, BRAID_EIO, "cannot write '%s': %s", path, strerror(errno));
+	int bad = n && fwrite(p, 1, n, f) != n;
+	bad |= fclose(f) != 0;
+	if (bad)
+		return braid_err_set(err, BRAID_EIO, "cannot write '%s'", path);
+	return BRAID_OK;
+}
+
+/* DIR must be new or an empty directory: a release never mixes with or
+ * overwrites the files of another. */
+static braid_rc prepare_dir(const char *dir, struct braid_err *err)
+{
+	if (mkdir(dir, 0750) == 0)
+		return BRAID_OK;
+	if (errno != EEXIST)
+		return braid_err_set(err, BRAID_EIO, "cannot create '%s': %s", dir, strerror(errno));
+	DIR *d = opendir(dir);
+	if (!d)
+		return braid_err_set(err, BRAID_EIO, "'%s' exists and is not a directory", dir);
+	struct dirent *e;
+	int empty = 1;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			empty = 0;
+	closedir(d);
+	if (!empty)
+		return braid_err_set(err, BRAID_EEXIST,
+				     "'%s' is not empty: give a new directory for each release", dir);
+	return BRAID_OK;
+}
+
+/* ------------------------------------------------------------ authorise */
+
+/* The policy check against the named agreement only (another agreement
+ * covering the user does not make this release allowed); a denial is
+ * written to the audit log like braid_policy_authorize does. */
+static braid_rc authorize_named(struct braid_policy *p, const struct braid_user *u,
+				const char *agreement, const struct braid_request *req,
+				struct braid_decision *d, struct braid_err *err)
+{
+	struct braid_agreement *const *ags;
+	size_t n = braid_policy_agreements(p, &ags);
+	struct braid_agreement *ag = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(ags[i]->id, agreement))
+			ag = ags[i];
+	braid_rc rc;
+	if (ag) {
+		rc = braid_policy_check(u, &ag, 1, req, d, err);
+		if (rc != BRAID_EDENIED)
+			return rc;
+	} else {
+		memset(d, 0, sizeof *d);
+		snprintf(d->reason, sizeof d->reason, "no agreement '%s' in this workspace",
+			 strlen(agreement) <= BRAID_NAME_MAX ? agreement : "(too long)");
+		braid_err_set(err, BRAID_EDENIED, "%s", d->reason);
+	}
+	struct braid_audit_entry e;
+	braid_audit_fill(&e, u, req, d, -1);
+	struct braid_err aerr;
+	braid_err_clear(&aerr);
+	if (braid_policy_audit_append(p, &e, &aerr)) {
+		*err = aerr;
+		return aerr.code ? aerr.code : BRAID_ESTORE;
+	}
+	return BRAID_EDENIED;
+}
+
+/* ------------------------------------------------------------ braid release */
+
+struct opts {
+	const char *file, *agreement, *purpose, *out;
+	int json;
+	int noise;
+	double epsilon, delta;
+	enum braid_noise_mech mech;
+};
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->mech = BRAID_NOISE_DLAPLACE;
+	o->delta = 1e-6;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		int has = i + 1 < argc;
+		if (!strcmp(a, "--agreement") && has)
+			o->agreement = argv[++i];
+		else if (!strcmp(a, "--purpose") && has)
+			o->purpose = argv[++i];
+		else if (!strcmp(a, "--out") && has)
+			o->out = argv[++i];
+		else if (!strcmp(a, "--format") && has) {
+			const char *f = argv[++i];
+			if (!strcmp(f, "json"))
+				o->json = 1;
+			else if (strcmp(f, "text"))
+				return cli_usage_error("release: --format must be text or json");
+		} else if (!strcmp(a, "--noise") && has) {
+			if (parse_double(argv[++i], &o->epsilon) || o->epsilon <= 0)
+				return cli_usage_error("release: --noise needs an epsilon > 0");
+			o->noise = 1;
+		} else if (!strcmp(a, "--delta") && has) {
+			if (parse_double(argv[++i], &o->delta) || o->delta <= 0 || o->delta >= 1)
+				return cli_usage_error("release: --delta must be in (0, 1)");
+		} else if (!strcmp(a, "--mechanism") && has) {
+			const char *m = argv[++i];
+			if (!strcmp(m, "laplace"))
+				o->mech = BRAID_NOISE_DLAPLACE;
+			else if (!strcmp(m, "gaussian"))
+				o->mech = BRAID_NOISE_DGAUSS;
+			else
+				return cli_usage_error("release: --mechanism must be laplace or gaussian");
+		} else if (a[0] == '-')
+			return cli_usage_error("release: unknown option '%s' (see braid release --help)", a);
+		else if (!o->file)
+			o->file = a;
+		else
+			return cli_usage_error("release: one FILE only");
+	}
+	if (!o->file)
+		return cli_usage_error("release: missing FILE (see braid release --help)");
+	if (!o->agreement)
+		return cli_usage_error("release: --agreement ID is required");
+	if (!o->purpose)
+		return cli_usage_error("release: --purpose P is required (the purpose the agreement permits)");
+	if (!o->out)
+		return cli_usage_error("release: --out DIR is required");
+	return 0;
+}
+
+static void iso_now(time_t t, char out[32])
+{
+	struct tm tm;
+	out[0] = 0;
+	if (gmtime_r(&t, &tm))
+		strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The manifest with what the library writes plus the release id, the
+ * cohort key and each file's hash. */
+static braid_rc manifest(const struct braid_manifest *m, const struct rel *r, struct braid_buf *cells,
+			 struct braid_buf *tabs, int64_t release_id, char **out, struct braid_err *err)
+{
+	char *base = NULL;
+	braid_rc rc = braid_manifest_json(m, r->cs, cells->data, cells->len, &base, err);
+	if (rc)
+		return rc;
+	json_error_t je;
+	json_t *root = json_loads(base, 0, &je);
+	free(base);
+	if (!root)
+		return braid_err_set(err, BRAID_EINTERNAL, "manifest: not JSON");
+	json_object_set_new(root, "release_id", json_integer((json_int_t)release_id));
+	json_object_set_new(root, "cohort", json_string(r->cohort));
+	json_t *files = json_array();
+	char hex[65];
+	hex_hash(cells->data, cells->len, hex);
+	json_array_append_new(files, json_pack("{s:s,s:s,s:s}", "name", "cells.csv", "blake2b_256", hex,
+					       "content", "every cell: cell,value,status"));
+	for (size_t i = 0; i < r->ntabs; i++) {
+		char name[256];
+		snprintf(name, sizeof name, "%s.csv", r->tabs[i].name);
+		hex_hash(tabs[i].data, tabs[i].len, hex);
+		json_array_append_new(files, json_pack("{s:s,s:s,s:s}", "name", name, "blake2b_256", hex,
+						       "content", "the table; '*' = all, empty count = suppressed"));
+	}
+	json_object_set_new(root, "files", files);
+	*out = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	if (!*out)
+		return braid_err_set(err, BRAID_ENOMEM, "manifest: out of memory");
+	return BRAID_OK;
+}
+
+int cmd_release(struct cli *cli, int argc, char **argv)
+{
+	if (cli_wants_help(argc, argv)) {
+		usage(stdout);
+		return 0;
+	}
+	struct opts o;
+	int code = parse_args(argc, argv, &o);
+	if (code)
+		return code;
+	if (sodium_init() < 0) {
+		fprintf(stderr, "braid: error: libsodium failed to initialise\n");
+		return 1;
+	}
+	struct braid_err err;
+	braid_err_clear(&err);
+	char *text = NULL;
+	size_t len = 0;
+	if (braid_query_read_file(o.file, &text, &len, &err))
+		return cli_fail(&err);
+	struct braid_query *q = NULL;
+	if (braid_query_parse(text, len, o.file, &q, &err)) {
+		free(text);
+		return cli_fail(&err);
+	}
+	struct braid_store *s = NULL;
+	struct braid_policy *p = NULL;
+	struct braid_user u;
+	if ((code = cli_login(cli, &s, &p, &u))) {
+		braid_query_free(q);
+		free(text);
+		return code;
+	}
+	struct braid_qcatalog *cat = NULL;
+	struct braid_qplan *plan = NULL;
+	struct braid_qcounts *counts = NULL;
+	struct braid_ledger *ledger = NULL;
+	struct braid_audit audit;
+	braid_audit_init(&audit);
+	struct rel r;
+	memset(&r, 0, sizeof r);
+	braid_arena_init(&r.arena, 0);
+	struct braid_buf cells, tabs[3];
+	braid_buf_init(&cells, 0);
+	for (int i = 0; i < 3; i++)
+		braid_buf_init(&tabs[i], 0);
+	char *man = NULL;
+	int in_txn = 0;
+
+	if (braid_query_prepare_store(s, &err) || braid_qcatalog_load(s, &cat, &err) ||
+	    braid_query_compile(q, cat, &plan, &err))
+		goto fail;
+	struct braid_request req;
+	braid_qplan_request(plan, BRAID_ACT_RELEASE, o.purpose, text, &req);
+	struct braid_decision d;
+	if (authorize_named(p, &u, o.agreement, &req, &d, &err))
+		goto fail;
+	if (prepare_dir(o.out, &err))
+		goto fail;
+	/* Exact counts of people (min cell 1: nothing hidden yet); the
+	 * release decides what to hide, knowing all of the tables. */
+	if (braid_qplan_counts(s, plan, 1, &counts, &err))
+		goto fail;
+	const char *const *dims;
+	size_t nd = braid_qplan_dims(plan, &dims);
+	cohort_key(text, len, r.cohort);
+	if (!(r.cs = braid_cellset_new())) {
+		braid_err_set(&err, BRAID_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if (build_cells(&r, counts, dims, nd, &err))
+		goto fail;
+
+	struct braid_protect_opts po = {.min_cell = d.min_cell_size, .allow_zero = 0};
+	if (braid_release_ledger_load(s, &ledger, &err) ||
+	    braid_release_protect(r.cs, &po, ledger, &audit, &err))
+		goto fail;
+	struct braid_noise_opts no = {.mech = o.mech, .epsilon = o.epsilon, .delta = o.delta,
+				      .sensitivity = 1};
+	struct braid_budget budget;
+	double scale = 0;
+	if (o.noise) {
+		struct braid_rng rng;
+		if (braid_release_budget_load(s, d.agreement, &budget, &err) ||
+		    braid_rng_init_secure(&rng, &err) ||
+		    braid_release_add_noise(r.cs, &no, &budget, &rng, &scale, &err))
+			goto fail;
+		sodium_memzero(&rng, sizeof rng);
+	}
+	/* The proof on the table as it will go out. */
+	if (braid_release_verify(r.cs, ledger, d.min_cell_size, 0, &err))
+		goto fail;
+
+	/* Bytes first (their hash goes into the store), files last. */
+	if (braid_cellset_csv(r.cs, &cells)) {
+		braid_err_set(&err, BRAID_ENOMEM, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < r.ntabs; i++)
+		if (table_csv(&r, &r.tabs[i], &tabs[i])) {
+			braid_err_set(&err, BRAID_ENOMEM, "out of memory");
+			goto fail;
+		}
+	char content_hash[65];
+	hex_hash(cells.data, cells.len, content_hash);
+	int64_t nsup = 0, nper = 0, nshown = 0, ncells = (int64_t)braid_cellset_count(r.cs);
+	for (size_t i = 0; i < (size_t)ncells; i++) {
+		const struct braid_cell *c = braid_cellset_cell(r.cs, i);
+		if (c->status != BRAID_CELL_SHOWN)
+			nsup++;
+		else {
+			nshown++;
+			if (c->flags & BRAID_CELLF_NOISE)
+				nper++;
+		}
+	}
+	struct braid_buf tnames;
+	braid_buf_init(&tnames, 0);
+	for (size_t i = 0; i < r.ntabs; i++)
+		braid_buf_printf(&tnames, "%s%s", i ? "," : "", r.tabs[i].name);
+	time_t now = time(NULL);
+	char when[32];
+	iso_now(now, when);
+	struct braid_release_rec rec = {
+		.created = when, .user = u.name, .agreement = d.agreement, .purpose = o.purpose,
+		.query = text, .tables = tnames.data ? tnames.data : "", .out_dir = o.out,
+		.cells = ncells, .suppressed = nsup, .perturbed = nper,
+		.epsilon = o.noise ? o.epsilon : 0,
+		.mechanism = o.noise ? (o.mech == BRAID_NOISE_DGAUSS ? "discrete_gaussian" : "discrete_laplace") : "",
+		.hash = content_hash};
+	braid_rc rc = braid_store_begin(s, &err);
+	in_txn = !rc;
+	if (!rc)
+		rc = braid_ledger_record(ledger, r.cs, &err);
+	if (!rc)
+		rc = braid_release_ledger_save(s, ledger, &err);
+	if (!rc && o.noise)
+		rc = braid_release_budget_save(s, &budget, &err);
+	if (!rc)
+		rc = braid_release_record_add(s, &rec, &err);
+	if (!rc)
+		rc = braid_store_commit(s, &err);
+	braid_buf_release(&tnames);
+	if (rc)
+		goto fail;
+	in_txn = 0;
+	/* The release goes out only once its audit entry is written. */
+	if (braid_policy_commit(p, &u, &req, &d, nshown, &err))
+		goto fail;
+
+	const char *const *srcs;
+	size_t ns = braid_qplan_sources(plan, &srcs);
+	struct braid_manifest m = {.query = text, .sources = srcs, .nsources = ns,
+				   .agreement = d.agreement, .created = now, .protect = &po,
+				   .audit = &audit, .noise = o.noise ? &no : NULL,
+				   .noise_scale = scale};
+	if (manifest(&m, &r, &cells, tabs, rec.id, &man, &err))
+		goto fail;
+	if (write_file(o.out, "cells.csv", cells.data, cells.len, &err))
+		goto fail;
+	for (size_t i = 0; i < r.ntabs; i++) {
+		char name[256];
+		snprintf(name, sizeof name, "%s.csv", r.tabs[i].name);
+		if (write_file(o.out, name, tabs[i].data, tabs[i].len, &err))
+			goto fail;
+	}
+	if (write_file(o.out, "manifest.json", man, strlen(man), &err))
+		goto fail;
+
+	if (o.json) {
+		json_t *j = json_pack("{s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:f,s:s}", "release_id",
+				      (json_int_t)rec.id, "out", o.out, "agreement", d.agreement,
+				      "min_cell_size", (json_int_t)d.min_cell_size, "cells",
+				      (json_int_t)ncells, "suppressed", (json_int_t)nsup, "perturbed",
+				      (json_int_t)nper, "epsilon", rec.epsilon, "content_hash", content_hash);
+		char *js = j ? json_dumps(j, JSON_PRESERVE_ORDER) : NULL;
+		if (js)
+			printf("%s\n", js);
+		free(js);
+		json_decref(j);
+	} else {
+		printf("release %lld: %zu table(s), %lld cells, %lld suppressed", (long long)rec.id,
+		       r.ntabs, (long long)ncells, (long long)nsup);
+		if (o.noise)
+			printf(", %lld perturbed (epsilon %g, %g of %g spent)", (long long)nper, o.epsilon,
+			       budget.spent, budget.total);
+		printf("\nagreement %s, minimum cell size %ld; audit: %zu suppressed cell(s) checked, "
+		       "none narrower than %ld\nwritten to %s (manifest.json, content hash %.16s...)\n",
+		       d.agreement, d.min_cell_size, audit.n, d.min_cell_size, o.out, content_hash);
+	}
+	code = 0;
+	goto done;
+fail:
+	if (in_txn)
+		braid_store_rollback(s);
+	code = cli_fail(&err);
+	if (err.line > 0 && err.code == BRAID_EPARSE) {
+		struct braid_buf b;
+		braid_buf_init(&b, 4096);
+		if (!braid_query_caret(text, len, err.line, err.column, &b) && b.data)
+			fputs(b.data, stderr);
+		braid_buf_release(&b);
+	}
+done:
+	free(man);
+	braid_buf_release(&cells);
+	for (int i = 0; i < 3; i++)
+		braid_buf_release(&tabs[i]);
+	braid_cellset_free(r.cs);
+	braid_arena_release(&r.arena);
+	braid_audit_release(&audit);
+	braid_ledger_free(ledger);
+	braid_qcounts_free(counts);
+	braid_qplan_free(plan);
+	braid_qcatalog_free(cat);
+	cli_logout(s, p);
+	braid_query_free(q);
+	free(text);
+	return code;
+}
+
+/* ------------------------------------------------------------ braid releases */
+
+struct list_ctx {
+	int json;
+	json_t *arr;
+	int n;
+};
+
+static int list_one(void *ctx, const struct braid_release_rec *r)
+{
+	struct list_ctx *c = ctx;
+	c->n++;
+	if (c->json) {
+		json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:f,s:s,s:s}", "id",
+				      (json_int_t)r->id, "created", r->created, "user", r->user,
+				      "agreement", r->agreement, "purpose", r->purpose, "query", r->query,
+				      "tables", r->tables, "cells", (json_int_t)r->cells, "suppressed",
+				      (json_int_t)r->suppressed, "perturbed", (json_int_t)r->perturbed,
+				      "epsilon", r->epsilon, "mechanism", r->mechanism, "content_hash",
+				      r->hash);
+		if (o)
+			json_array_append_new(c->arr, o);
+		return 0;
+	}
+	/* The query's first line that is not a comment stands for it. */
+	const char *qs = r->query;
+	size_t ql = 0;
+	for (const char *l = r->query; *l;) {
+		const char *e = strchr(l, '\n');
+		size_t n = e ? (size_t)(e - l) : strlen(l);
+		size_t k = 0;
+		while (k < n && (l[k] == ' ' || l[k] == '\t'))
+			k++;
+		if (k < n && l[k] != '#' && l[k] != '\r') {
+			qs = l + k;
+			ql = n - k;
+			break;
+		}
+		if (!e)
+			break;
+		l = e + 1;
+	}
+	if (ql > 40)
+		ql = 40;
+	printf("%-4lld %-20s %-22s %-40.*s %-18s %5lld %5lld %7.3g %.16s\n", (long long)r->id,
+	       r->created, r->agreement, (int)ql, qs, r->tables, (long long)r->cells,
+	       (long long)r->suppressed, r->epsilon, r->hash);
+	return 0;
+}
+
+int cmd_releases(struct cli *cli, int argc, char **argv)
+{
+	if (cli_wants_help(argc, argv)) {
+		usage_list(stdout);
+		return 0;
+	}
+	int json = 0;
+	const char *set_ag = NULL;
+	double set_eps = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--format") && i + 1 < argc) {
+			const char *f = argv[++i];
+			if (!strcmp(f, "json"))
+				json = 1;
+			else if (strcmp(f, "text"))
+				return cli_usage_error("releases: --format must be text or json");
+		} else if (!strcmp(argv[i], "--set-budget") && i + 2 < argc) {
+			set_ag = argv[++i];
+			if (parse_double(argv[++i], &set_eps) || set_eps < 0)
+				return cli_usage_error("releases: --set-budget needs AGREEMENT and an epsilon >= 0");
+		} else
+			return cli_usage_error("releases: unknown argument '%s' (see braid releases --help)",
+					       argv[i]);
+	}
+	struct braid_store *s = NULL;
+	struct braid_policy *p = NULL;
+	struct braid_user u;
+	int code = cli_login(cli, &s, &p, &u);
+	if (code)
+		return code;
+	struct braid_err err;
+	braid_err_clear(&err);
+	if (set_ag) {
+		if (u.role != BRAID_ROLE_ADMIN) {
+			braid_policy_audit_admin(p, &u, "release-budget", "", 0,
+						 "only an admin sets a release budget", &err);
+			braid_err_set(&err, BRAID_EDENIED, "only an admin sets a release budget");
+			code = cli_fail(&err);
+		} else if (braid_release_budget_set(s, set_ag, set_eps, &err) ||
+			   braid_policy_audit_admin(p, &u, "release-budget", set_ag, 1, "", &err)) {
+			code = cli_fail(&err);
+		} else {
+			printf("release budget of %s: epsilon %g\n", set_ag, set_eps);
+		}
+		cli_logout(s, p);
+		return code;
+	}
+	struct list_ctx c = {.json = json, .arr = json ? json_array() : NULL};
+	if (!json)
+		printf("%-4s %-20s %-22s %-40s %-18s %5s %5s %7s %s\n", "id", "time", "agreement", "query",
+		       "tables", "cells", "supp", "epsilon", "hash");
+	if (braid_release_record_list(s, list_one, &c, &err)) {
+		code = cli_fail(&err);
+	} else if (json) {
+		char *js = json_dumps(c.arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		if (js)
+			printf("%s\n", js);
+		free(js);
+	} else if (!c.n) {
+		printf("(no releases yet)\n");
+	}
+	json_decref(c.arr);
+	cli_logout(s, p);
+	return code;
+}
