@@ -50,6 +50,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define ID_MAX 512
 #define MISSING_KEY "(missing)"
@@ -466,10 +467,13 @@ static braid_rc write_file(const char *dir, const char *name, const void *p, siz
 
 /* DIR must be new or an empty directory: a release never mixes with or
  * overwrites the files of another. */
-static braid_rc prepare_dir(const char *dir, struct braid_err *err)
+static braid_rc prepare_dir(const char *dir, int *created, struct braid_err *err)
 {
-	if (mkdir(dir, 0750) == 0)
+	*created = 0;
+	if (mkdir(dir, 0750) == 0) {
+		*created = 1;
 		return BRAID_OK;
+	}
 	if (errno != EEXIST)
 		return braid_err_set(err, BRAID_EIO, "cannot create '%s': %s", dir, strerror(errno));
 	DIR *d = opendir(dir);
@@ -678,24 +682,29 @@ int cmd_release(struct cli *cli, int argc, char **argv)
 	for (int i = 0; i < 3; i++)
 		braid_buf_init(&tabs[i], 0);
 	char *man = NULL;
-	int in_txn = 0;
+	int in_txn = 0, made_dir = 0;
 
 	if (braid_query_prepare_store(s, &err) || braid_qcatalog_load(s, &cat, &err) ||
 	    braid_query_compile(q, cat, &plan, &err))
 		goto fail;
+	const char *const *dims;
+	size_t nd = braid_qplan_dims(plan, &dims);
+	if (nd > 2) {
+		braid_err_set(&err, BRAID_EINVAL,
+			      "release: at most two breakdown dimensions (the query has %zu)", nd);
+		goto fail;
+	}
 	struct braid_request req;
 	braid_qplan_request(plan, BRAID_ACT_RELEASE, o.purpose, text, &req);
 	struct braid_decision d;
 	if (authorize_named(p, &u, o.agreement, &req, &d, &err))
 		goto fail;
-	if (prepare_dir(o.out, &err))
+	if (prepare_dir(o.out, &made_dir, &err))
 		goto fail;
 	/* Exact counts of people (min cell 1: nothing hidden yet); the
 	 * release decides what to hide, knowing all of the tables. */
 	if (braid_qplan_counts(s, plan, 1, &counts, &err))
 		goto fail;
-	const char *const *dims;
-	size_t nd = braid_qplan_dims(plan, &dims);
 	cohort_key(text, len, r.cohort);
 	if (!(r.cs = braid_cellset_new())) {
 		braid_err_set(&err, BRAID_ENOMEM, "out of memory");
@@ -704,10 +713,11 @@ int cmd_release(struct cli *cli, int argc, char **argv)
 	if (build_cells(&r, counts, dims, nd, &err))
 		goto fail;
 
+	/* Noise first, then suppression: the audit reasons about the numbers
+	 * a reader will hold, which are the noisy ones, so protect must
+	 * search its pattern against them (protecting first and noising after
+	 * can leave an interval narrower than the protection). */
 	struct braid_protect_opts po = {.min_cell = d.min_cell_size, .allow_zero = 0};
-	if (braid_release_ledger_load(s, &ledger, &err) ||
-	    braid_release_protect(r.cs, &po, ledger, &audit, &err))
-		goto fail;
 	struct braid_noise_opts no = {.mech = o.mech, .epsilon = o.epsilon, .delta = o.delta,
 				      .sensitivity = 1};
 	struct braid_budget budget;
@@ -720,9 +730,22 @@ int cmd_release(struct cli *cli, int argc, char **argv)
 			goto fail;
 		sodium_memzero(&rng, sizeof rng);
 	}
+	if (braid_release_ledger_load(s, &ledger, &err) ||
+	    braid_release_protect(r.cs, &po, ledger, &audit, &err))
+		goto noise_conflict;
 	/* The proof on the table as it will go out. */
-	if (braid_release_verify(r.cs, ledger, d.min_cell_size, 0, &err))
+	if (braid_release_verify(r.cs, ledger, d.min_cell_size, 0, &err)) {
+noise_conflict:
+		if (o.noise && err.code == BRAID_EINVAL) {
+			/* noise cannot take back what was published exactly */
+			char msg[sizeof err.msg];
+			snprintf(msg, sizeof msg, "%s", err.msg);
+			braid_err_set(&err, BRAID_EDENIED,
+				      "%s: an earlier release published it exactly, so a noisy release of "
+				      "the same cohort would contradict it (nothing spent)", msg);
+		}
 		goto fail;
+	}
 
 	/* Bytes first (their hash goes into the store), files last. */
 	if (braid_cellset_csv(r.cs, &cells)) {
@@ -827,6 +850,10 @@ fail:
 	if (in_txn)
 		braid_store_rollback(s);
 	code = cli_fail(&err);
+	/* a refused release leaves nothing behind (the directory is empty:
+	 * files are written last, after every check) */
+	if (made_dir)
+		rmdir(o.out);
 	if (err.line > 0 && err.code == BRAID_EPARSE) {
 		struct braid_buf b;
 		braid_buf_init(&b, 4096);
