@@ -13,11 +13,11 @@
  * agreement only (a denial is audited); count distinct people with the
  * query layer; build one cell set (a two-way breakdown as a table with
  * row, column and grand margins; a one-way breakdown with its total; the
- * overall total shared by all); primary and complementary suppression at
- * the agreement's minimum cell size against the workspace's ledger of
- * earlier releases; optional discrete noise charged to the agreement's
- * epsilon budget; the interval audit once more on the final table.  Any
- * refusal writes nothing.  Then, in one store transaction, the ledger, the
+ * overall total shared by all); optional discrete noise charged to the
+ * agreement's epsilon budget; primary and complementary suppression at the
+ * agreement's minimum cell size against the workspace's ledger of earlier
+ * releases; the interval audit once more on the final table.  Any refusal
+ * writes nothing.  Then, in one store transaction, the ledger, the
  * budget and the release row; then the audit entry (braid_policy_commit);
  * only then the files: DIR/TABLE.csv per table, DIR/cells.csv (the bytes
  * the manifest's content hash covers) and DIR/manifest.json.  A crash after
