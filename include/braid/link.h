@@ -172,4 +172,35 @@ struct braid_link_eval {
 braid_rc braid_link_evaluate(const uint32_t *pred, const uint32_t *truth, size_t n,
 			     struct braid_link_eval *out, struct braid_err *err);
 
+/* ---------------------------------------------------------------- saved models
+ * (persist.c, incremental.c) A later run, explain or review reuses the model
+ * of an earlier run instead of estimating it again. */
+
+/* Set the fitted parameters (prior, m/u/weight per level, active
+ * comparisons, blocking rules, threshold and review band, whether term
+ * frequencies adjust weights) from braid_linker_model_json's output.  Term
+ * frequencies themselves are counted on this linker's records.  A
+ * threshold given in the options overrides the saved one.  After this the
+ * linker explains pairs and prints its model; braid_linker_run refuses
+ * (the model is not estimated again): use braid_linker_run_incremental. */
+braid_rc braid_linker_load_model(struct braid_linker *l, const char *json,
+				 struct braid_err *err);
+
+/* A pair scored by an earlier run (indexes into the records array).  The
+ * run below overwrites weight with the pair's weight under this linker. */
+struct braid_link_known_pair {
+	uint32_t a, b;
+	float weight;
+};
+
+/* Link with the loaded model, without estimating it: compare the blocked
+ * pairs that involve at least one record with is_new[i] != 0 (is_new NULL:
+ * every record, i.e. a full run with a kept model), score the known pairs
+ * again (those among records that are not new; others are ignored), then
+ * threshold and cluster all of them as braid_linker_run does.  Results are
+ * read with the same calls (stats, clusters, pairs, explain). */
+braid_rc braid_linker_run_incremental(struct braid_linker *l, const uint8_t *is_new,
+				      struct braid_link_known_pair *known, size_t nknown,
+				      struct braid_err *err);
+
 #endif

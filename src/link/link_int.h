@@ -68,7 +68,7 @@ enum { LV_NULL = 0 };
 enum { FN_EXACT = 1, FN_NICK, FN_JW92, FN_JW88, FN_SWAP, FN_PHON, FN_INIT, FN_DIFF, FN_ELSE };
 enum { LN_EXACT = 1, LN_PART, LN_JW92, LN_JW88, LN_SWAP, LN_PHON, LN_DIFF, LN_ELSE };
 enum { MN_EXACT = 1, MN_INIT, MN_ELSE };
-enum { DB_EXACT = 1, DB_SWAP, DB_ONE, DB_TWO, DB_YEAR, DB_NEAR, DB_ELSE };
+enum { DB_EXACT = 1, DB_SWAP, DB_ONE, DB_MD, DB_TWO, DB_YEAR, DB_YONLY, DB_NEAR, DB_ELSE };
 enum { SX_EXACT = 1, SX_ELSE };
 enum { SS_EXACT = 1, SS_ONE, SS_TRANS, SS_ELSE };
 enum { AD_EXACT = 1, AD_NUMST, AD_STREET, AD_ELSE };
@@ -176,6 +176,8 @@ struct braid_linker {
 	uint32_t *cluster;
 	struct braid_link_stats stats;
 	int ran;
+	/* persist.c: 1 = model loaded (not estimated), 2 = then run */
+	int model_loaded;
 };
 
 braid_rc braid__link_block(struct braid_linker *l, struct braid_err *err);

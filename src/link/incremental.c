@@ -1,0 +1,307 @@
+/*
+ * incremental.c — linking with a saved model: new records against all
+ * records, and the pairs an earlier run accepted or sent to review scored
+ * again, then clustered as a full run clusters.
+ *
+ * Blocking follows block.c's rules exactly (the saved model names them):
+ * for each rule, only the blocks that hold a new record are built, but
+ * each of them with all its members, old and new, so that the cap sees
+ * the block's true size; a pair is compared under the first rule whose
+ * (uncapped) key both records share, as in a full run.  With is_new NULL
+ * every record is new and this is a full run with the kept model; the two
+ * give the same pairs among old and new records and the same weights, so
+ * an incremental run equals a full run with the same model except where
+ * (a) a block grew past the cap (the full run drops its pairs, the
+ * earlier run's scored pairs are still carried), or (b) a pair among old
+ * records that an earlier run scored below the review band is now above
+ * the threshold (only term frequencies move between runs, by the share
+ * of the new records in a name's count).
+ *
+ * It does not estimate the model (model.c) and it stores nothing (the
+ * caller writes pairs and the person index).
+ */
+#include "link_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+struct kv {
+	uint64_t k;
+	uint32_t i;
+};
+
+static int kv_cmp(const void *x, const void *y)
+{
+	const struct kv *a = x, *b = y;
+	if (a->k != b->k)
+		return a->k < b->k ? -1 : 1;
+	return a->i < b->i ? -1 : a->i > b->i;
+}
+
+/* Open-addressing set of the keys of the new records for one rule. */
+struct keyset {
+	uint64_t *slot; /* 0 = empty (0 is never a key) */
+	uint64_t mask;
+};
+
+static braid_rc keyset_init(struct keyset *s, size_t n)
+{
+	uint64_t cap = 64;
+	while (cap < 2 * (uint64_t)n)
+		cap *= 2;
+	s->slot = calloc(cap, sizeof *s->slot);
+	s->mask = cap - 1;
+	return s->slot ? BRAID_OK : BRAID_ENOMEM;
+}
+
+static uint64_t slot_of(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	return k ^ (k >> 33);
+}
+
+static void keyset_add(struct keyset *s, uint64_t k)
+{
+	uint64_t h = slot_of(k) & s->mask;
+	while (s->slot[h] && s->slot[h] != k)
+		h = (h + 1) & s->mask;
+	s->slot[h] = k;
+}
+
+static int keyset_has(const struct keyset *s, uint64_t k)
+{
+	uint64_t h = slot_of(k) & s->mask;
+	while (s->slot[h]) {
+		if (s->slot[h] == k)
+			return 1;
+		h = (h + 1) & s->mask;
+	}
+	return 0;
+}
+
+/* The pairs kept for clustering and for the caller (weight >= review_low). */
+struct out {
+	struct braid__pair *p;
+	float *w;
+	size_t n, cap;
+};
+
+static braid_rc out_push(struct out *o, uint32_t a, uint32_t b, double w)
+{
+	if (o->n == o->cap) {
+		size_t nc = o->cap ? o->cap * 2 : 4096;
+		struct braid__pair *p = braid_reallocarray(o->p, nc, sizeof *p);
+		if (!p)
+			return BRAID_ENOMEM;
+		o->p = p;
+		float *x = braid_reallocarray(o->w, nc, sizeof *x);
+		if (!x)
+			return BRAID_ENOMEM;
+		o->w = x;
+		o->cap = nc;
+	}
+	o->p[o->n] = (struct braid__pair){a, b, 0};
+	o->w[o->n++] = (float)w;
+	return BRAID_OK;
+}
+
+/* The weight of a pair (lo < hi) with vector v: the same sum in the same
+ * order as braid__pair_weight, so that the anti-chaining guard and this
+ * file agree to the last bit. */
+static double weight_of(const struct braid_linker *l, braid__cvec v, uint32_t lo, uint32_t hi)
+{
+	double w = l->model.prior;
+	for (int c = 0; c < BRAID_LC__COUNT; c++)
+		w += l->model.w[c][braid__cvec_level(v, c)];
+	return w + braid__tf_adjust(l, v, lo, hi, NULL);
+}
+
+struct blocks {
+	uint64_t *keys;          /* n * nr, record-major; 0 = no key or capped */
+	uint32_t *order[BRAID__MAX_RULES];
+	uint32_t *gstart[BRAID__MAX_RULES];
+	size_t ngroups[BRAID__MAX_RULES];
+};
+
+static void blocks_release(struct blocks *b)
+{
+	free(b->keys);
+	for (int k = 0; k < BRAID__MAX_RULES; k++) {
+		free(b->order[k]);
+		free(b->gstart[k]);
+	}
+}
+
+/* Keys of every record for every rule, and per rule the blocks (of 2..cap
+ * records) that hold a new record. */
+static braid_rc build(struct braid_linker *l, const uint8_t *is_new, struct blocks *b)
+{
+	size_t n = l->n, nr = (size_t)l->nrules, nnew = 0;
+	b->keys = malloc((n ? n : 1) * (nr ? nr : 1) * sizeof *b->keys);
+	struct kv *kv = malloc((n ? n : 1) * sizeof *kv);
+	braid_rc rc = b->keys && kv ? BRAID_OK : BRAID_ENOMEM;
+	for (size_t i = 0; i < n && !rc; i++) {
+		nnew += !is_new || is_new[i];
+		for (size_t k = 0; k < nr; k++)
+			b->keys[i * nr + k] = braid__rule_key(l->rules[k], &l->r[i]);
+	}
+	for (size_t k = 0; k < nr && !rc; k++) {
+		struct braid_link_rule_plan *pl = &l->plan[k];
+		pl->records = pl->pairs = pl->capped_blocks = pl->capped_pairs = 0;
+		struct keyset ks = {0};
+		if (is_new && (rc = keyset_init(&ks, nnew)))
+			break;
+		for (size_t i = 0; is_new && i < n; i++)
+			if (is_new[i] && b->keys[i * nr + k])
+				keyset_add(&ks, b->keys[i * nr + k]);
+		size_t m = 0;
+		for (size_t i = 0; i < n; i++) {
+			uint64_t key = b->keys[i * nr + k];
+			if (key && (!is_new || keyset_has(&ks, key)))
+				kv[m++] = (struct kv){key, (uint32_t)i};
+		}
+		free(ks.slot);
+		pl->records = m;
+		qsort(kv, m, sizeof *kv, kv_cmp);
+		b->order[k] = malloc((m ? m : 1) * sizeof *b->order[k]);
+		b->gstart[k] = malloc((m / 2 + 2) * sizeof *b->gstart[k]);
+		if (!b->order[k] || !b->gstart[k]) {
+			rc = BRAID_ENOMEM;
+			break;
+		}
+		size_t o = 0, g = 0;
+		for (size_t s = 0; s < m;) {
+			size_t e = s + 1;
+			while (e < m && kv[e].k == kv[s].k)
+				e++;
+			uint64_t sz = e - s;
+			if (sz > l->opts.max_block) {
+				pl->capped_blocks++;
+				pl->capped_pairs += sz * (sz - 1) / 2;
+				for (size_t j = s; j < e; j++)
+					b->keys[(size_t)kv[j].i * nr + k] = 0;
+			} else if (sz >= 2) {
+				pl->pairs += sz * (sz - 1) / 2;
+				b->gstart[k][g++] = (uint32_t)o;
+				for (size_t j = s; j < e; j++)
+					b->order[k][o++] = kv[j].i;
+			}
+			s = e;
+		}
+		b->gstart[k][g] = (uint32_t)o;
+		b->ngroups[k] = g;
+	}
+	free(kv);
+	return rc;
+}
+
+static braid_rc compare_blocks(struct braid_linker *l, const uint8_t *is_new,
+			       const struct blocks *b, struct out *o, uint64_t *compared)
+{
+	size_t nr = (size_t)l->nrules;
+	double keep = l->stats.review_low;
+	for (size_t k = 0; k < nr; k++) {
+		uint64_t fresh = 0;
+		for (size_t g = 0; g < b->ngroups[k]; g++) {
+			uint32_t s = b->gstart[k][g], e = b->gstart[k][g + 1];
+			for (uint32_t i = s; i < e; i++) {
+				uint32_t a = b->order[k][i];
+				const uint64_t *ka = &b->keys[(size_t)a * nr];
+				for (uint32_t j = i + 1; j < e; j++) {
+					uint32_t c = b->order[k][j];
+					if (is_new && !is_new[a] && !is_new[c])
+						continue; /* an earlier run scored it */
+					const uint64_t *kc = &b->keys[(size_t)c * nr];
+					size_t r;
+					for (r = 0; r < k; r++)
+						if (ka[r] && ka[r] == kc[r])
+							break;
+					if (r < k)
+						continue; /* an earlier rule compares it */
+					uint32_t lo = a < c ? a : c, hi = a < c ? c : a;
+					braid__cvec v = braid__compare(&l->cx, lo, hi);
+					double w = weight_of(l, v, lo, hi);
+					fresh++;
+					if (w >= keep && out_push(o, lo, hi, w))
+						return BRAID_ENOMEM;
+				}
+			}
+		}
+		l->plan[k].new_pairs = fresh;
+		*compared += fresh;
+	}
+	return BRAID_OK;
+}
+
+braid_rc braid_linker_run_incremental(struct braid_linker *l, const uint8_t *is_new,
+				      struct braid_link_known_pair *known, size_t nknown,
+				      struct braid_err *err)
+{
+	if (l->model_loaded != 1)
+		return braid_err_set(err, BRAID_EINVAL,
+				     l->model_loaded ? "link: this linker has already run"
+						     : "link: load a model before an incremental run");
+	double t0 = now_s();
+	struct blocks b;
+	memset(&b, 0, sizeof b);
+	struct out o = {0};
+	uint64_t compared = 0;
+	braid_rc rc = build(l, is_new, &b);
+	if (!rc)
+		rc = compare_blocks(l, is_new, &b, &o, &compared);
+	blocks_release(&b);
+	double t1 = now_s();
+	/* pairs among old records: scored again on this linker's records */
+	for (size_t i = 0; i < nknown && !rc && is_new; i++) {
+		struct braid_link_known_pair *kp = &known[i];
+		if (kp->a >= l->n || kp->b >= l->n || kp->a == kp->b || is_new[kp->a] ||
+		    is_new[kp->b])
+			continue;
+		uint32_t lo = kp->a < kp->b ? kp->a : kp->b, hi = kp->a < kp->b ? kp->b : kp->a;
+		double w = weight_of(l, braid__compare(&l->cx, lo, hi), lo, hi);
+		kp->weight = (float)w;
+		compared++;
+		if (w >= l->stats.review_low)
+			rc = out_push(&o, lo, hi, w);
+	}
+	if (rc) {
+		free(o.p);
+		free(o.w);
+		return braid_err_set(err, rc, "link: incremental run failed: %s", braid_strerror(rc));
+	}
+	free(l->pairs);
+	free(l->pw);
+	l->pairs = o.p;
+	l->pw = o.w;
+	l->npairs = o.n;
+	struct braid_link_stats *s = &l->stats;
+	s->records = l->n;
+	s->pairs_compared = compared;
+	s->pairs_accepted = s->pairs_review = 0;
+	for (size_t i = 0; i < l->npairs; i++) {
+		double w = l->pw[i];
+		s->pairs_accepted += w >= s->threshold;
+		s->pairs_review += w >= s->review_low && w < s->review_high;
+	}
+	double t2 = now_s();
+	if ((rc = braid__link_cluster(l, err)))
+		return rc;
+	double t3 = now_s();
+	s->seconds_block = t1 - t0;
+	s->seconds_model = 0;
+	s->seconds_score = t2 - t1;
+	s->seconds_cluster = t3 - t2;
+	l->planned = 1;
+	l->model_loaded = 2;
+	return BRAID_OK;
+}
