@@ -9,6 +9,9 @@
  * DATA_DIR defaults to ../shared/data/linkage.
  */
 #include "common.h"
+#include "../../src/link/link_int.h"
+
+#include <math.h>
 
 /* ---------------------------------------------------------------- FEBRL */
 enum { FB_ID, FB_GIVEN, FB_SUR, FB_NUM, FB_A1, FB_A2, FB_SUB, FB_PC, FB_ST, FB_DOB, FB_SSN };
@@ -125,7 +128,7 @@ static void fk_row(struct dataset *d, char **f, size_t nf, const int *col, const
 }
 
 /* ---------------------------------------------------------------- run */
-static int show_model, show_explain, show_errors;
+static int show_model, show_explain, show_errors, show_truem;
 
 /* Every wrong pair (same truth, different cluster, or the reverse), one
  * line each with the pair's weight: for tuning, not for the record. */
@@ -152,6 +155,61 @@ static void list_errors(struct braid_linker *l, struct dataset *d)
 					printf(" %s|%s", d->r[i].v[f], d->r[j].v[f]);
 			printf("\n");
 		}
+}
+
+/* m as the truth gives it: level frequencies among the compared pairs that
+ * truly match, beside the fitted m (to see what EM gets wrong). */
+static void print_true_m(const struct braid_linker *l, const struct dataset *d)
+{
+	static uint64_t cnt[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
+	memset(cnt, 0, sizeof cnt);
+	uint64_t nm = 0;
+	for (size_t i = 0; i < l->npairs; i++) {
+		const struct braid__pair *p = &l->pairs[i];
+		if (d->truth[p->a] != d->truth[p->b])
+			continue;
+		nm++;
+		braid__cvec v = l->pats.p[p->pat].v;
+		for (int c = 0; c < BRAID_LC__COUNT; c++)
+			cnt[c][braid__cvec_level(v, c)]++;
+	}
+	printf("true matches among compared pairs: %llu\n", (unsigned long long)nm);
+	/* calibration per pattern with any true match: model weight (with the
+	 * prior, without tf) against the truth's share */
+	uint64_t *pm = calloc(l->pats.n + 1, sizeof *pm), *pn = calloc(l->pats.n + 1, sizeof *pn);
+	for (size_t i = 0; pm && pn && i < l->npairs; i++) {
+		const struct braid__pair *p = &l->pairs[i];
+		(d->truth[p->a] == d->truth[p->b] ? pm : pn)[p->pat]++;
+	}
+	for (uint32_t k = 0; pm && pn && k < l->pats.n; k++) {
+		if (!pm[k] || pm[k] + pn[k] < 3)
+			continue;
+		double w = l->model.prior + l->pats.p[k].weight;
+		double sh = (double)pm[k] / (double)(pm[k] + pn[k]);
+		printf("  pattern w %+7.2f  p %.3f  truth %.3f (%llu/%llu) ", w, 1 / (1 + exp2(-w)), sh,
+		       (unsigned long long)pm[k], (unsigned long long)(pm[k] + pn[k]));
+		for (int c = 0; c < BRAID_LC__COUNT; c++)
+			if (braid__cvec_level(l->pats.p[k].v, c))
+				printf(" %s=%s", braid_link_cmp_name((enum braid_link_cmp)c),
+				       braid_link_level_name((enum braid_link_cmp)c, braid__cvec_level(l->pats.p[k].v, c)));
+		printf("\n");
+	}
+	free(pm);
+	free(pn);
+	for (int c = 0; c < BRAID_LC__COUNT; c++) {
+		if (!(l->cx.active & (1u << c)))
+			continue;
+		int nl = braid_link_cmp_nlevels((enum braid_link_cmp)c);
+		uint64_t tot = 0;
+		for (int k = 1; k < nl; k++)
+			tot += cnt[c][k];
+		printf("%s (true m over %llu non-null)\n", braid_link_cmp_name((enum braid_link_cmp)c),
+		       (unsigned long long)tot);
+		for (int k = 1; k < nl; k++)
+			printf("  %-28s true %.4f  fitted %.4f\n",
+			       braid_link_level_name((enum braid_link_cmp)c, k),
+			       tot ? (double)cnt[c][k] / (double)tot : 0.0, l->model.m[c][k]);
+	}
 }
 
 static int run(const char *name, struct dataset *d)
@@ -192,6 +250,8 @@ static int run(const char *name, struct dataset *d)
 	}
 	if (show_errors)
 		list_errors(l, d);
+	if (show_truem)
+		print_true_m(l, d);
 	if (show_explain) {
 		/* the errors: false negatives and false positives near the cut */
 		const uint32_t *cl = braid_linker_clusters(l);
@@ -233,6 +293,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--model"))
 			show_model = 1;
+		else if (!strcmp(argv[i], "--truem"))
+			show_truem = 1;
 		else if (!strcmp(argv[i], "--errors"))
 			show_errors = 1;
 		else if (!strcmp(argv[i], "--explain"))

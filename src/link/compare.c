@@ -27,7 +27,8 @@ static const char *const lv_last[] = {"null", "exact", "part", "jw>=0.92",
 	"jw>=0.88", "swapped", "phonetic", "similar common names", "else"};
 static const char *const lv_middle[] = {"null", "exact", "initial", "else"};
 static const char *const lv_dob[] = {"null", "exact", "day/month transposed",
-	"one digit off", "two of three parts", "year only", "within 2 years", "else"};
+	"one digit off", "same day and month", "two of three parts", "year only",
+	"year (the other has only a year)", "within 2 years", "else"};
 static const char *const lv_eq[] = {"null", "exact", "else"};
 static const char *const lv_ssn[] = {"null", "exact", "one digit off",
 	"adjacent digits transposed", "else"};
@@ -43,7 +44,7 @@ static const struct {
 	const char *const *names;
 	int n;
 } levels[BRAID_LC__COUNT] = {
-	{lv_first, 10}, {lv_last, 9}, {lv_middle, 4}, {lv_dob, 8}, {lv_eq, 3},
+	{lv_first, 10}, {lv_last, 9}, {lv_middle, 4}, {lv_dob, 10}, {lv_eq, 3},
 	{lv_ssn, 5}, {lv_addr, 5}, {lv_zip, 4}, {lv_city, 5}, {lv_phone, 5},
 	{lv_email, 4}, {lv_eq, 3},
 };
@@ -458,8 +459,11 @@ int braid__cmp_dob(const struct braid__lrec *a, const struct braid__lrec *b)
 {
 	if (!a->y || !b->y)
 		return LV_NULL;
-	if (!a->m || !b->m) /* only a birth year on one side */
-		return a->y == b->y ? DB_YEAR : DB_ELSE;
+	/* only a birth year on one side: the year is all that can agree, so
+	 * agreeing on it is its own level (full dates agreeing only on the
+	 * year disagree on month and day, which is evidence against) */
+	if (!a->m || !b->m)
+		return a->y == b->y ? DB_YONLY : iabs(a->y - b->y) <= 2 ? DB_NEAR : DB_ELSE;
 	int ey = a->y == b->y, em = a->m == b->m, ed = a->d == b->d;
 	if (ey && em && ed)
 		return DB_EXACT;
@@ -472,6 +476,10 @@ int braid__cmp_dob(const struct braid__lrec *a, const struct braid__lrec *b)
 	date_digits(b, db);
 	if (braid__cmp_digits(da, 8, db, 8) <= 3)
 		return DB_ONE;
+	/* a whole year replaced (1970-08-02 / 1927-08-02) is told apart from
+	 * a replaced month or day: their chances differ between people */
+	if (!ey && em && ed)
+		return DB_MD;
 	if (ey + em + ed == 2)
 		return DB_TWO;
 	if (ey)

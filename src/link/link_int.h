@@ -189,6 +189,11 @@ void braid__model_weights(struct braid__model *md);
  * l->model.u; returns the expected number of matching pairs. */
 double braid__em_rule(const struct braid_linker *l, uint32_t bit, uint32_t est,
 		      double m[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS], int *iters);
+/* The same, with the comparisons in inb (those the rule fixes) taking part
+ * with m and u both estimated inside the block (see model.c). */
+double braid__em_rule_inb(const struct braid_linker *l, uint32_t bit, uint32_t est,
+			  uint32_t inb, double m[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS],
+			  int *iters);
 /* Term-frequency adjustment (bits) for a vector of records a, b. */
 double braid__tf_adjust(const struct braid_linker *l, braid__cvec v, uint32_t a,
 			uint32_t b, double out_tf[BRAID_LC__COUNT]);

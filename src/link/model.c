@@ -139,16 +139,53 @@ static void prior_m(double m[BRAID_LINK_MAX_LEVELS], int nl)
 }
 
 /* EM for one rule: fills m (for the comparisons in est) and returns the
- * expected number of matching pairs among the rule's pairs. */
-double braid__em_rule(const struct braid_linker *l, uint32_t bit, uint32_t est,
-		      double m[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS], int *iters)
+ * expected number of matching pairs among the rule's pairs.
+ *
+ * Comparisons in inb (those the rule fixes) take part too, with their u
+ * estimated inside the block (non-matches in a surname block agree on the
+ * surname far more often than random pairs do) and their m free: they say
+ * little, but without them a rule that leaves one comparison free (names
+ * blocked, only the date left) is a one-variable mixture whose match share
+ * EM cannot find (any share above the true one fits the levels exactly,
+ * and EM stays wherever it starts).  Only est's m is the rule's answer. */
+double braid__em_rule_inb(const struct braid_linker *l, uint32_t bit, uint32_t est,
+			  uint32_t inb, double m[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS],
+			  int *iters)
 {
 	const struct braid__model *md = &l->model;
 	double lam = 0.1, em_matches = 0;
-	static double acc[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
+	double acc[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
+	double accu[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
+	double u[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
+	uint32_t use = est | inb;
+	memcpy(u, md->u, sizeof u);
+	if (inb) {
+		/* start the in-block u at the block's own level frequencies
+		 * (matches are a small share of most blocks) */
+		memset(accu, 0, sizeof accu);
+		for (uint32_t p = 0; p < l->pats.n; p++) {
+			const struct braid__pattern *pt = &l->pats.p[p];
+			if (!(pt->rules & bit))
+				continue;
+			for (int c = 0; c < BRAID_LC__COUNT; c++)
+				if (inb & (1u << c))
+					accu[c][braid__cvec_level(pt->v, c)] += (double)pt->count;
+		}
+		for (int c = 0; c < BRAID_LC__COUNT; c++) {
+			if (!(inb & (1u << c)))
+				continue;
+			int nl = braid_link_cmp_nlevels((enum braid_link_cmp)c);
+			double tot = 0;
+			for (int k = 1; k < nl; k++)
+				tot += accu[c][k];
+			for (int k = 1; k < nl; k++)
+				u[c][k] = (accu[c][k] + 0.5) / (tot + 0.5 * (nl - 1));
+		}
+	}
 	int it;
 	for (it = 0; it < l->opts.em_iterations; it++) {
 		memset(acc, 0, sizeof acc);
+		memset(accu, 0, sizeof accu);
 		double am = 0, all = 0;
 		for (uint32_t p = 0; p < l->pats.n; p++) {
 			const struct braid__pattern *pt = &l->pats.p[p];
@@ -156,13 +193,13 @@ double braid__em_rule(const struct braid_linker *l, uint32_t bit, uint32_t est,
 				continue;
 			double lm = log(lam), lu = log1p(-lam);
 			for (int c = 0; c < BRAID_LC__COUNT; c++) {
-				if (!(est & (1u << c)))
+				if (!(use & (1u << c)))
 					continue;
 				int lv = braid__cvec_level(pt->v, c);
 				if (!lv)
 					continue;
 				lm += log(m[c][lv]);
-				lu += log(md->u[c][lv]);
+				lu += log(u[c][lv]);
 			}
 			double d = lu - lm;
 			double post = d > 700 ? 0.0 : 1.0 / (1.0 + exp(d));
@@ -171,8 +208,10 @@ double braid__em_rule(const struct braid_linker *l, uint32_t bit, uint32_t est,
 			all += (double)pt->count;
 			for (int c = 0; c < BRAID_LC__COUNT; c++) {
 				int lv = braid__cvec_level(pt->v, c);
-				if ((est & (1u << c)) && lv)
-					acc[c][lv] += w;
+				if (!lv || !(use & (1u << c)))
+					continue;
+				acc[c][lv] += w;
+				accu[c][lv] += (double)pt->count - w;
 			}
 		}
 		if (all <= 0)
@@ -186,12 +225,14 @@ double braid__em_rule(const struct braid_linker *l, uint32_t bit, uint32_t est,
 		lam = nlam;
 		em_matches = am;
 		for (int c = 0; c < BRAID_LC__COUNT; c++) {
-			if (!(est & (1u << c)))
+			if (!(use & (1u << c)))
 				continue;
 			int nl = braid_link_cmp_nlevels((enum braid_link_cmp)c);
-			double tot = 0;
-			for (int k = 1; k < nl; k++)
+			double tot = 0, totu = 0;
+			for (int k = 1; k < nl; k++) {
 				tot += acc[c][k];
+				totu += accu[c][k];
+			}
 			for (int k = 1; k < nl; k++) {
 				/* half a pseudo-match per level: a level no
 				 * match showed in this sample is rare, and
@@ -199,6 +240,8 @@ double braid__em_rule(const struct braid_linker *l, uint32_t bit, uint32_t est,
 				double v = (acc[c][k] + 0.5) / (tot + 0.5 * (nl - 1));
 				delta = fmax(delta, fabs(v - m[c][k]));
 				m[c][k] = v;
+				if (inb & (1u << c))
+					u[c][k] = (accu[c][k] + 0.5) / (totu + 0.5 * (nl - 1));
 			}
 		}
 		if (delta < 1e-6)
@@ -206,6 +249,12 @@ double braid__em_rule(const struct braid_linker *l, uint32_t bit, uint32_t est,
 	}
 	*iters += it;
 	return em_matches;
+}
+
+double braid__em_rule(const struct braid_linker *l, uint32_t bit, uint32_t est,
+		      double m[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS], int *iters)
+{
+	return braid__em_rule_inb(l, bit, est, 0, m, iters);
 }
 
 void braid__model_weights(struct braid__model *md)
@@ -251,7 +300,8 @@ braid_rc braid__link_fit(struct braid_linker *l, struct braid_err *err)
 		double m[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
 		for (int c = 0; c < BRAID_LC__COUNT; c++)
 			prior_m(m[c], braid_link_cmp_nlevels((enum braid_link_cmp)c));
-		double em = braid__em_rule(l, 1u << k, est, m, &md->em_iters_run);
+		uint32_t inb = active & braid__rule_covers(l->rules[k]);
+		double em = braid__em_rule_inb(l, 1u << k, est, inb, m, &md->em_iters_run);
 		if (em > best_matches)
 			best_matches = em;
 		/* a rule that finds almost no matches estimates m from noise */

@@ -159,6 +159,8 @@ TEST(link_dob_levels)
 	person(&f, 1, "A", "B", 1981, 3, 7);
 	ASSERT_EQ(braid__cmp_dob(&f.r[0], &f.r[1]), DB_ONE);
 	person(&f, 1, "A", "B", 1944, 3, 7);
+	ASSERT_EQ(braid__cmp_dob(&f.r[0], &f.r[1]), DB_MD);
+	person(&f, 1, "A", "B", 1980, 3, 29);
 	ASSERT_EQ(braid__cmp_dob(&f.r[0], &f.r[1]), DB_TWO);
 	person(&f, 1, "A", "B", 1980, 11, 27);
 	ASSERT_EQ(braid__cmp_dob(&f.r[0], &f.r[1]), DB_YEAR);
@@ -167,7 +169,9 @@ TEST(link_dob_levels)
 	person(&f, 1, "A", "B", 1955, 11, 27);
 	ASSERT_EQ(braid__cmp_dob(&f.r[0], &f.r[1]), DB_ELSE);
 	person(&f, 1, "A", "B", 1980, 0, 0); /* only a year */
-	ASSERT_EQ(braid__cmp_dob(&f.r[0], &f.r[1]), DB_YEAR);
+	ASSERT_EQ(braid__cmp_dob(&f.r[0], &f.r[1]), DB_YONLY);
+	person(&f, 1, "A", "B", 1981, 0, 0);
+	ASSERT_EQ(braid__cmp_dob(&f.r[0], &f.r[1]), DB_NEAR);
 	person(&f, 1, "A", "B", 0, 0, 0);
 	ASSERT_EQ(braid__cmp_dob(&f.r[0], &f.r[1]), LV_NULL);
 	/* one digit typo across components: 1980-03-07 vs 1980-08-07 is two
