@@ -68,6 +68,8 @@ int cmd_eval(struct cli *cli, int argc, char **argv);
 int cmd_export(struct cli *cli, int argc, char **argv);
 int cmd_person(struct cli *cli, int argc, char **argv);
 int cmd_model(struct cli *cli, int argc, char **argv);
+int cmd_explain(struct cli *cli, int argc, char **argv);
+int cmd_review(struct cli *cli, int argc, char **argv);
 int cmd_query(struct cli *cli, int argc, char **argv);
 int cmd_gaps(struct cli *cli, int argc, char **argv);
 int cmd_analysis(struct cli *cli, int argc, char **argv);

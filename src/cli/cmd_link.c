@@ -16,6 +16,7 @@
 #include "braid/store.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,42 +96,198 @@ static braid_rc load_labels(struct braid_store *s, const struct braid_recset *rs
 	return rc;
 }
 
-static braid_rc save_run(struct braid_store *s, struct braid_linker *l,
-			 const struct braid_recset *rs, const struct braid_pindex_stats *ps,
-			 struct braid_err *err)
+/* The pairs of an earlier run among records still indexed, as indexes into
+ * rs, with their stored weights (the run overwrites known[].weight). */
+struct known {
+	struct braid_link_known_pair *p;
+	float *stored;
+	size_t n;
+};
+
+static void known_release(struct known *k)
+{
+	free(k->p);
+	free(k->stored);
+	memset(k, 0, sizeof *k);
+}
+
+static braid_rc load_known(struct braid_store *s, const struct braid_recset *rs,
+			   struct known *k, struct braid_err *err)
+{
+	memset(k, 0, sizeof *k);
+	struct braid_stmt *st;
+	braid_rc rc = braid_store_prepare(s, "SELECT a, b, weight FROM link_pair", &st, err);
+	size_t cap = 0;
+	while (!rc) {
+		int row;
+		if ((rc = braid_stmt_step(st, &row, err)) || !row)
+			break;
+		long a = braid_recset_find(rs, braid_stmt_int64(st, 0));
+		long b = braid_recset_find(rs, braid_stmt_int64(st, 1));
+		if (a < 0 || b < 0)
+			continue;
+		if (k->n == cap) {
+			cap = cap ? cap * 2 : 4096;
+			struct braid_link_known_pair *p = braid_reallocarray(k->p, cap, sizeof *p);
+			if (p)
+				k->p = p;
+			float *w = p ? braid_reallocarray(k->stored, cap, sizeof *w) : NULL;
+			if (w)
+				k->stored = w;
+			if (!p || !w) {
+				rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
+				break;
+			}
+		}
+		float w = (float)braid_stmt_double(st, 2);
+		k->p[k->n] = (struct braid_link_known_pair){(uint32_t)a, (uint32_t)b, w};
+		k->stored[k->n++] = w;
+	}
+	braid_stmt_finalize(st);
+	if (rc)
+		known_release(k);
+	return rc;
+}
+
+/* The latest run's model (caller frees), or NULL with BRAID_OK when none. */
+static braid_rc latest_model(struct braid_store *s, char **out, int64_t *run,
+			     struct braid_err *err)
+{
+	*out = NULL;
+	struct braid_stmt *st;
+	braid_rc rc = braid_store_prepare(s, "SELECT model_json, id FROM link_run"
+					  " WHERE model_json IS NOT NULL ORDER BY id DESC LIMIT 1",
+					  &st, err);
+	int row = 0;
+	if (!rc)
+		rc = braid_stmt_step(st, &row, err);
+	if (!rc && row) {
+		if (!(*out = strdup(braid_stmt_text(st, 0))))
+			rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
+		if (run)
+			*run = braid_stmt_int64(st, 1);
+	}
+	braid_stmt_finalize(st);
+	return rc;
+}
+
+/* Which records are not in the person index yet (is_new, caller frees),
+ * how many records the index holds, and how many of those are no longer
+ * loaded (withdrawn). */
+static braid_rc index_state(struct braid_store *s, const struct braid_recset *rs,
+			    uint8_t **is_new, size_t *nnew, size_t *nindexed,
+			    size_t *withdrawn, struct braid_err *err)
+{
+	*nnew = *nindexed = *withdrawn = 0;
+	*is_new = malloc(rs->n ? rs->n : 1);
+	if (!*is_new)
+		return braid_err_set(err, BRAID_ENOMEM, "out of memory");
+	memset(*is_new, 1, rs->n);
+	struct braid_stmt *st;
+	braid_rc rc = braid_store_prepare(s, "SELECT record_key FROM person_record", &st, err);
+	while (!rc) {
+		int row;
+		if ((rc = braid_stmt_step(st, &row, err)) || !row)
+			break;
+		long i = braid_recset_find(rs, braid_stmt_int64(st, 0));
+		(*nindexed)++;
+		if (i < 0)
+			(*withdrawn)++;
+		else
+			(*is_new)[i] = 0;
+	}
+	braid_stmt_finalize(st);
+	for (size_t i = 0; i < rs->n; i++)
+		*nnew += (*is_new)[i];
+	return rc;
+}
+
+enum link_mode { MODE_FULL, MODE_KEPT, MODE_INCREMENTAL };
+static const char *const mode_names[] = {"full", "full-kept-model", "incremental"};
+
+static braid_rc write_pair(struct braid_stmt *st, const struct braid_recset *rs, uint32_t ia,
+			   uint32_t ib, double w, const char *status, struct braid_err *err)
+{
+	int64_t a = rs->recs[ia].record_key, b = rs->recs[ib].record_key;
+	braid_stmt_reset(st);
+	braid_stmt_bind_int64(st, 1, a < b ? a : b);
+	braid_stmt_bind_int64(st, 2, a < b ? b : a);
+	braid_stmt_bind_double(st, 3, w);
+	braid_stmt_bind_double(st, 4, 1.0 / (1.0 + exp2(-w)));
+	braid_stmt_bind_text(st, 5, status, -1);
+	int row;
+	return braid_stmt_step(st, &row, err);
+}
+
+/* link_pair after a run.  A full run replaces the table.  An incremental
+ * run inserts the pairs with a new record and touches an old pair only
+ * when its status changes (match, review, or below the band: deleted) or
+ * its weight moved by 0.05 bits or more: term frequencies shift every
+ * name's weight a little, and rewriting a million rows for that would
+ * cost more than the run. */
+static braid_rc save_pairs(struct braid_store *s, struct braid_linker *l,
+			   const struct braid_recset *rs, enum link_mode mode,
+			   const uint8_t *is_new, const struct known *k, struct braid_err *err)
 {
 	const struct braid_link_stats *ls = braid_linker_stats(l);
-	braid_rc rc = braid_store_exec(s, "DELETE FROM link_pair", err);
-	if (rc)
+	braid_rc rc = BRAID_OK;
+	if (mode != MODE_INCREMENTAL && (rc = braid_store_exec(s, "DELETE FROM link_pair", err)))
 		return rc;
 	struct braid_link_pair *pairs = NULL;
 	size_t np = 0;
 	if ((rc = braid_linker_pairs(l, ls->review_low, &pairs, &np, err)))
 		return rc;
-	struct braid_stmt *st;
+	struct braid_stmt *st, *del = NULL;
 	if ((rc = braid_store_prepare(s, "INSERT OR REPLACE INTO link_pair(a,b,weight,probability,status)"
 				      " VALUES(?1,?2,?3,?4,?5)", &st, err))) {
 		free(pairs);
 		return rc;
 	}
 	for (size_t i = 0; i < np && !rc; i++) {
-		int64_t a = rs->recs[pairs[i].a].record_key, b = rs->recs[pairs[i].b].record_key;
-		braid_stmt_reset(st);
-		braid_stmt_bind_int64(st, 1, a < b ? a : b);
-		braid_stmt_bind_int64(st, 2, a < b ? b : a);
-		braid_stmt_bind_double(st, 3, pairs[i].weight);
-		braid_stmt_bind_double(st, 4, pairs[i].probability);
-		braid_stmt_bind_text(st, 5, pairs[i].weight >= ls->threshold ? "match" : "review", -1);
-		int row;
-		rc = braid_stmt_step(st, &row, err);
+		if (mode == MODE_INCREMENTAL && !is_new[pairs[i].a] && !is_new[pairs[i].b])
+			continue; /* an old pair: below */
+		rc = write_pair(st, rs, pairs[i].a, pairs[i].b, pairs[i].weight,
+				pairs[i].weight >= ls->threshold ? "match" : "review", err);
+	}
+	free(pairs);
+	if (!rc && mode == MODE_INCREMENTAL)
+		rc = braid_store_prepare(s, "DELETE FROM link_pair WHERE a = ?1 AND b = ?2", &del, err);
+	for (size_t i = 0; mode == MODE_INCREMENTAL && i < k->n && !rc; i++) {
+		const struct braid_link_known_pair *p = &k->p[i];
+		double w = p->weight, w0 = k->stored[i];
+		int was = w0 >= ls->threshold ? 2 : w0 >= ls->review_low ? 1 : 0;
+		int now = w >= ls->threshold ? 2 : w >= ls->review_low ? 1 : 0;
+		if (now == was && fabs(w - w0) < 0.05)
+			continue;
+		if (now) {
+			rc = write_pair(st, rs, p->a, p->b, w, now == 2 ? "match" : "review", err);
+		} else {
+			int64_t a = rs->recs[p->a].record_key, b = rs->recs[p->b].record_key;
+			braid_stmt_reset(del);
+			braid_stmt_bind_int64(del, 1, a < b ? a : b);
+			braid_stmt_bind_int64(del, 2, a < b ? b : a);
+			int row;
+			rc = braid_stmt_step(del, &row, err);
+		}
 	}
 	braid_stmt_finalize(st);
-	free(pairs);
+	braid_stmt_finalize(del);
+	return rc;
+}
+
+static braid_rc save_run(struct braid_store *s, struct braid_linker *l,
+			 const struct braid_recset *rs, const struct braid_pindex_stats *ps,
+			 enum link_mode mode, const uint8_t *is_new, const struct known *k,
+			 size_t nnew, struct braid_err *err)
+{
+	const struct braid_link_stats *ls = braid_linker_stats(l);
+	braid_rc rc = save_pairs(s, l, rs, mode, is_new, k, err);
 	if (rc)
 		return rc;
-
+	struct braid_stmt *st;
 	char *mj = braid_linker_model_json(l), *mt = braid_linker_model_text(l);
-	json_t *sj = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:I,s:I,s:I,s:I,s:I}",
+	json_t *sj = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:I,s:I,s:I,s:I,s:I}",
+			       "mode", mode_names[mode], "new_records", (json_int_t)nnew,
 			       "records", (json_int_t)ls->records,
 			       "pairs_compared", (json_int_t)ls->pairs_compared,
 			       "pairs_accepted", (json_int_t)ls->pairs_accepted,
@@ -153,7 +310,7 @@ static braid_rc save_run(struct braid_store *s, struct braid_linker *l,
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	rc = braid_store_prepare(s, "INSERT INTO link_run(time,mode,records,pairs,accepted,review,"
 				 "persons,threshold,model_json,model_text,stats_json)"
-				 " VALUES(?1,'full',?2,?3,?4,?5,?6,?7,?8,?9,?10)", &st, err);
+				 " VALUES(?1,?11,?2,?3,?4,?5,?6,?7,?8,?9,?10)", &st, err);
 	if (!rc) {
 		braid_stmt_bind_text(st, 1, when, -1);
 		braid_stmt_bind_int64(st, 2, (int64_t)ls->records);
@@ -165,6 +322,7 @@ static braid_rc save_run(struct braid_store *s, struct braid_linker *l,
 		braid_stmt_bind_text(st, 8, mj, -1);
 		braid_stmt_bind_text(st, 9, mt, -1);
 		braid_stmt_bind_text(st, 10, sjs, -1);
+		braid_stmt_bind_text(st, 11, mode_names[mode], -1);
 		int row;
 		rc = braid_stmt_step(st, &row, err);
 		braid_stmt_finalize(st);
@@ -220,22 +378,39 @@ static void print_plan(const struct braid_link_rule_plan *rules, size_t n, int j
 
 static int link_usage(void)
 {
-	printf("usage: braid link [--plan] [--threshold WEIGHT] [--max-block N] [--format json]\n\n"
+	printf("usage: braid link [--full [--keep-model] | --incremental] [--plan]\n"
+	       "                  [--threshold WEIGHT] [--max-block N] [--format json]\n\n"
 	       "Link every loaded record (de-duplication within sources and linkage across\n"
 	       "them) and update the person index: unchanged persons keep their ids, merges\n"
 	       "and splits are recorded (braid person history ID).  Clerical decisions made\n"
 	       "with 'braid review decide' are honoured.\n\n"
+	       "When an earlier run left a model and a person index and no indexed record\n"
+	       "has been withdrawn since, the run is incremental: only records not yet in\n"
+	       "the index are compared (with everyone), with the saved model, and the\n"
+	       "earlier run's pairs are carried over.  Otherwise the model is estimated\n"
+	       "afresh over everything.\n\n"
+	       "  --full            estimate the model again and compare every blocked pair\n"
+	       "  --keep-model      (with --full) compare every blocked pair with the saved model\n"
+	       "  --incremental     require an incremental run (fail if one is not possible)\n"
 	       "  --plan            print the blocking rules and estimated pair counts, then stop\n"
 	       "  --threshold W     accept pairs with match weight >= W (default: from the model)\n"
-	       "  --max-block N     cap blocks larger than N records (default 1000)\n"
+	       "  --max-block N     cap blocks larger than N records (default 1000; keep it\n"
+	       "                    the same between incremental runs)\n"
 	       "  --format json     machine-readable summary\n"
 	       "Runs as a linker (BRAID_USER/BRAID_KEY); every run is audited.\n");
 	return 0;
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 int cmd_link(struct cli *cli, int argc, char **argv)
 {
-	int plan = 0, json = 0;
+	int plan = 0, json = 0, full = 0, keep = 0, incr = 0;
 	struct braid_link_opts opts;
 	memset(&opts, 0, sizeof opts);
 	for (int i = 1; i < argc; i++) {
@@ -243,6 +418,12 @@ int cmd_link(struct cli *cli, int argc, char **argv)
 			return link_usage();
 		else if (!strcmp(argv[i], "--plan"))
 			plan = 1;
+		else if (!strcmp(argv[i], "--full"))
+			full = 1;
+		else if (!strcmp(argv[i], "--keep-model"))
+			keep = 1;
+		else if (!strcmp(argv[i], "--incremental"))
+			incr = 1;
 		else if (!strcmp(argv[i], "--format") && i + 1 < argc)
 			json = !strcmp(argv[++i], "json");
 		else if (!strcmp(argv[i], "--threshold") && i + 1 < argc) {
@@ -258,6 +439,10 @@ int cmd_link(struct cli *cli, int argc, char **argv)
 		} else
 			return cli_usage_error("link: unknown argument '%s' (see braid link --help)", argv[i]);
 	}
+	if (keep && !full)
+		return cli_usage_error("link: --keep-model goes with --full");
+	if (full && incr)
+		return cli_usage_error("link: --full and --incremental exclude each other");
 	struct session ss;
 	int ec = open_linker(cli, &ss, plan ? "link-plan" : "link");
 	if (ec)
@@ -267,7 +452,13 @@ int cmd_link(struct cli *cli, int argc, char **argv)
 	struct braid_recset rs;
 	struct braid_link_label *labels = NULL;
 	struct braid_linker *l = NULL;
+	struct known known = {0};
+	uint8_t *is_new = NULL;
+	char *model = NULL;
+	size_t nnew = 0, nindexed = 0, withdrawn = 0;
+	enum link_mode mode = MODE_FULL;
 	struct cli_progress pr;
+	double t_read = now_s();
 	braid_rc rc = braid_pindex_schema(ss.s, &err);
 	cli_progress_begin(&pr, cli, "link: reading records", 0);
 	if (!rc)
@@ -277,12 +468,36 @@ int cmd_link(struct cli *cli, int argc, char **argv)
 		close_session(&ss);
 		return cli_fail(&err);
 	}
-	if (!(rc = load_labels(ss.s, &rs, &labels, &opts.nlabels, &err))) {
+	double t_index = now_s();
+	if (!rc && !plan)
+		rc = latest_model(ss.s, &model, NULL, &err);
+	if (!rc && !plan)
+		rc = index_state(ss.s, &rs, &is_new, &nnew, &nindexed, &withdrawn, &err);
+	if (!rc && !plan) {
+		int can_incr = model && nindexed && !withdrawn;
+		if (incr && !can_incr)
+			rc = braid_err_set(&err, BRAID_EINVAL,
+					   "link: cannot link incrementally: %s",
+					   !model ? "no earlier run has saved a model (run 'braid link')"
+					   : !nindexed ? "the person index is empty"
+					   : "records of the person index were withdrawn since (run"
+					     " 'braid link --full')");
+		else if (keep && !model)
+			rc = braid_err_set(&err, BRAID_EINVAL,
+					   "link: --keep-model: no earlier run has saved a model");
+		mode = keep ? MODE_KEPT : full || !can_incr ? MODE_FULL : MODE_INCREMENTAL;
+	}
+	if (!rc && mode == MODE_INCREMENTAL)
+		rc = load_known(ss.s, &rs, &known, &err);
+	double t_prep = now_s();
+	if (!rc && !(rc = load_labels(ss.s, &rs, &labels, &opts.nlabels, &err))) {
 		opts.labels = labels;
 		l = braid_linker_new(rs.recs, rs.n, &opts, &err);
 		if (!l)
 			rc = err.code ? err.code : BRAID_ENOMEM;
 	}
+	if (!rc && mode != MODE_FULL)
+		rc = braid_linker_load_model(l, model, &err);
 	if (!rc && plan) {
 		const struct braid_link_rule_plan *rules;
 		size_t nr;
@@ -290,11 +505,19 @@ int cmd_link(struct cli *cli, int argc, char **argv)
 			print_plan(rules, nr, json);
 		goto done;
 	}
+	double t_run = now_s();
 	if (!rc) {
-		cli_progress_begin(&pr, cli, "link: blocking, model, scoring, clusters", 0);
-		rc = braid_linker_run(l, &err);
+		cli_progress_begin(&pr, cli, mode == MODE_INCREMENTAL
+				   ? "link: new records against the index"
+				   : "link: blocking, model, scoring, clusters", 0);
+		if (mode == MODE_FULL)
+			rc = braid_linker_run(l, &err);
+		else
+			rc = braid_linker_run_incremental(l, mode == MODE_INCREMENTAL ? is_new : NULL,
+							  known.p, known.n, &err);
 		cli_progress_end(&pr);
 	}
+	double t_save = now_s();
 	struct braid_pindex_stats ps;
 	memset(&ps, 0, sizeof ps);
 	if (!rc && !(rc = braid_store_begin(ss.s, &err))) {
@@ -304,22 +527,26 @@ int cmd_link(struct cli *cli, int argc, char **argv)
 		for (size_t i = 0; keys && i < rs.n; i++)
 			keys[i] = rs.recs[i].record_key;
 		char reason[64];
-		snprintf(reason, sizeof reason, "link run %lld", (long long)next_run_id(ss.s));
+		snprintf(reason, sizeof reason, "link run %lld (%s)", (long long)next_run_id(ss.s),
+			 mode_names[mode]);
 		if (!rc)
 			rc = braid_pindex_apply(ss.s, keys, braid_linker_clusters(l), rs.n, reason, &ps,
 						&err);
 		free(keys);
 		if (!rc)
-			rc = save_run(ss.s, l, &rs, &ps, &err);
+			rc = save_run(ss.s, l, &rs, &ps, mode, is_new, &known, nnew, &err);
 		if (!rc)
 			rc = braid_store_commit(ss.s, &err);
 		else
 			braid_store_rollback(ss.s);
 	}
+	double t_end = now_s();
 	if (!rc) {
 		const struct braid_link_stats *st = braid_linker_stats(l);
 		if (json) {
-			json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:f}",
+			json_t *o = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:f,"
+					      "s:{s:f,s:f,s:f,s:f,s:f,s:f}}",
+				"mode", mode_names[mode], "new_records", (json_int_t)nnew,
 				"records", (json_int_t)st->records,
 				"pairs_compared", (json_int_t)st->pairs_compared,
 				"pairs_accepted", (json_int_t)st->pairs_accepted,
@@ -330,19 +557,28 @@ int cmd_link(struct cli *cli, int argc, char **argv)
 				"merged", (json_int_t)ps.merged, "split", (json_int_t)ps.split,
 				"retired", (json_int_t)ps.retired,
 				"seconds", st->seconds_block + st->seconds_model + st->seconds_score +
-					st->seconds_cluster);
+					st->seconds_cluster,
+				"wall", "read", t_index - t_read, "index", t_prep - t_index,
+				"prepare", t_run - t_prep, "link", t_save - t_run,
+				"store", t_end - t_save, "total", t_end - t_read);
 			char *s = json_dumps(o, JSON_INDENT(2));
 			if (s)
 				puts(s);
 			free(s);
 			json_decref(o);
 		} else {
+			if (mode == MODE_INCREMENTAL)
+				printf("incremental: %zu new records against %zu indexed, with the saved"
+				       " model\n", nnew, rs.n - nnew);
+			else if (mode == MODE_KEPT)
+				printf("full run with the saved model (not estimated again)\n");
 			printf("linked %llu records: %llu pairs compared, %llu accepted, %llu for review\n",
 			       (unsigned long long)st->records, (unsigned long long)st->pairs_compared,
 			       (unsigned long long)st->pairs_accepted, (unsigned long long)st->pairs_review);
-			printf("threshold: match weight %.2f (model's expected F1 %.4f)\n", st->threshold,
-			       st->expected_f1);
-			printf("persons: %llu (%llu new, %llu unchanged, %llu merged, %llu split off, "
+			printf("threshold: match weight %.2f", st->threshold);
+			if (mode == MODE_FULL)
+				printf(" (model's expected F1 %.4f)", st->expected_f1);
+			printf("\npersons: %llu (%llu new, %llu unchanged, %llu merged, %llu split off, "
 			       "%llu retired; %llu clusters split against chaining)\n",
 			       (unsigned long long)ps.persons, (unsigned long long)ps.created,
 			       (unsigned long long)ps.unchanged, (unsigned long long)ps.merged,
@@ -350,11 +586,17 @@ int cmd_link(struct cli *cli, int argc, char **argv)
 			       (unsigned long long)st->clusters_split);
 			printf("time: block %.2fs, model %.2fs, score %.2fs, cluster %.2fs\n",
 			       st->seconds_block, st->seconds_model, st->seconds_score, st->seconds_cluster);
+			printf("wall: read %.2fs, index %.2fs, prepare %.2fs, link %.2fs, store %.2fs;"
+			       " total %.2fs\n", t_index - t_read, t_prep - t_index, t_run - t_prep,
+			       t_save - t_run, t_end - t_save, t_end - t_read);
 		}
 	}
 done:
 	braid_linker_free(l);
 	free(labels);
+	free(model);
+	free(is_new);
+	known_release(&known);
 	braid_recset_release(&rs);
 	close_session(&ss);
 	return rc ? cli_fail(&err) : 0;
@@ -817,5 +1059,304 @@ int cmd_model(struct cli *cli, int argc, char **argv)
 	}
 	braid_stmt_finalize(st);
 	cli_logout(s, p);
+	return rc ? cli_fail(&err) : 0;
+}
+
+/* ------------------------------------------------------------ braid explain, review */
+
+/* Every record and a linker holding the latest run's model (no run). */
+struct explainer {
+	struct braid_recset rs;
+	struct braid_linker *l;
+	int64_t run;
+};
+
+static braid_rc explainer_open(struct braid_store *s, struct explainer *x, struct braid_err *err)
+{
+	memset(x, 0, sizeof *x);
+	char *model = NULL;
+	braid_rc rc = braid_pindex_schema(s, err);
+	if (!rc)
+		rc = latest_model(s, &model, &x->run, err);
+	if (!rc && !model)
+		rc = braid_err_set(err, BRAID_ENOTFOUND, "no model yet: run 'braid link' first");
+	if (!rc)
+		rc = braid_recset_load(s, 0, &x->rs, err);
+	else
+		memset(&x->rs, 0, sizeof x->rs);
+	if (!rc && !(x->l = braid_linker_new(x->rs.recs, x->rs.n, NULL, err)))
+		rc = err && err->code ? err->code : BRAID_ENOMEM;
+	if (!rc)
+		rc = braid_linker_load_model(x->l, model, err);
+	free(model);
+	return rc;
+}
+
+static void explainer_close(struct explainer *x)
+{
+	braid_linker_free(x->l);
+	braid_recset_release(&x->rs);
+}
+
+/* SOURCE:RECORD_ID into a record index of x. */
+static braid_rc find_ref(const struct explainer *x, const char *ref, uint32_t *idx,
+			 struct braid_err *err)
+{
+	const char *colon = strchr(ref, ':');
+	char source[256];
+	if (!colon || colon == ref || !colon[1] || (size_t)(colon - ref) >= sizeof source)
+		return braid_err_set(err, BRAID_EINVAL,
+				     "expected a record as SOURCE:RECORD_ID (argument %s)",
+				     colon ? "has an empty part" : "has no ':'");
+	memcpy(source, ref, (size_t)(colon - ref));
+	source[colon - ref] = 0;
+	int64_t key;
+	braid_rc rc = braid_recset_lookup(&x->rs, source, colon + 1, &key, err);
+	if (rc)
+		return rc;
+	*idx = (uint32_t)braid_recset_find(&x->rs, key);
+	return BRAID_OK;
+}
+
+static const char *decision_of(const struct braid_link_stats *st, double w)
+{
+	return w >= st->threshold ? "match" : w >= st->review_low ? "review" : "nonmatch";
+}
+
+static json_t *explanation_json(const struct braid_link_explanation *e,
+				const struct braid_link_stats *st)
+{
+	json_t *terms = json_array();
+	for (int i = 0; i < e->nterms; i++) {
+		const struct braid_link_term *t = &e->terms[i];
+		json_array_append_new(terms, json_pack("{s:s,s:s,s:f,s:f,s:f,s:f}",
+			"comparison", braid_link_cmp_name(t->cmp),
+			"level", braid_link_level_name(t->cmp, t->level), "m", t->m, "u", t->u,
+			"weight", t->weight, "tf", t->tf));
+	}
+	return json_pack("{s:f,s:o,s:f,s:f,s:f,s:s}", "prior", e->prior, "terms", terms,
+			 "weight", e->weight, "probability", e->probability,
+			 "threshold", st->threshold, "decision", decision_of(st, e->weight));
+}
+
+static void print_json(json_t *o)
+{
+	char *s = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+	if (s)
+		puts(s);
+	free(s);
+	json_decref(o);
+}
+
+int cmd_explain(struct cli *cli, int argc, char **argv)
+{
+	const char *ref[2] = {NULL, NULL};
+	int json = 0, nref = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("usage: braid explain SOURCE:RECORD_ID SOURCE:RECORD_ID [--format json]\n\n"
+			       "The match weight of two records under the latest run's model, as a\n"
+			       "waterfall: the prior, then per comparison the level the pair reached,\n"
+			       "its weight log2(m/u) and any term-frequency adjustment; they add up\n"
+			       "to the total, whose probability decides match, review or non-match.\n"
+			       "Shows levels, never the values compared.  Linker only; audited.\n");
+			return 0;
+		} else if (!strcmp(argv[i], "--format") && i + 1 < argc)
+			json = !strcmp(argv[++i], "json");
+		else if (argv[i][0] != '-' && nref < 2)
+			ref[nref++] = argv[i];
+		else
+			return cli_usage_error("explain: unknown argument '%s' (see braid explain --help)",
+					       argv[i]);
+	}
+	if (nref != 2)
+		return cli_usage_error("usage: braid explain SOURCE:RECORD_ID SOURCE:RECORD_ID"
+				       " [--format json]");
+	struct session ss;
+	int ec = open_linker(cli, &ss, "explain");
+	if (ec)
+		return ec;
+	struct braid_err err;
+	braid_err_clear(&err);
+	struct explainer x;
+	uint32_t a = 0, b = 0;
+	struct braid_link_explanation e;
+	braid_rc rc = explainer_open(ss.s, &x, &err);
+	if (!rc)
+		rc = find_ref(&x, ref[0], &a, &err);
+	if (!rc)
+		rc = find_ref(&x, ref[1], &b, &err);
+	if (!rc && a == b)
+		rc = braid_err_set(&err, BRAID_EINVAL, "explain: the two records are the same record");
+	if (!rc)
+		rc = braid_linker_explain(x.l, a, b, &e, &err);
+	if (!rc) {
+		const struct braid_link_stats *st = braid_linker_stats(x.l);
+		if (json) {
+			print_json(explanation_json(&e, st));
+		} else {
+			struct braid_buf buf;
+			braid_buf_init(&buf, 0);
+			rc = braid_link_explanation_format(&e, &buf);
+			if (rc)
+				rc = braid_err_set(&err, rc, "out of memory");
+			else
+				printf("model of link run %lld; threshold %.2f\n%s%s (%s)\n",
+				       (long long)x.run, st->threshold, (buf.data ? buf.data : ""),
+				       "decision", decision_of(st, e.weight));
+			braid_buf_release(&buf);
+		}
+	}
+	explainer_close(&x);
+	close_session(&ss);
+	return rc ? cli_fail(&err) : 0;
+}
+
+static int review_usage(void)
+{
+	printf("usage: braid review [--limit N] [--format json]\n"
+	       "       braid review decide SOURCE:RECORD_ID SOURCE:RECORD_ID match|nonmatch\n\n"
+	       "The pairs the latest run was unsure of (its review band), strongest first,\n"
+	       "each with its explanation; pairs already decided are left out.  'decide'\n"
+	       "stores a clerical decision that every later 'braid link' honours: a\n"
+	       "non-match is never joined (a split stays split), a match is always\n"
+	       "joined.  Run 'braid link' to apply decisions.  Linker only; audited.\n");
+	return 0;
+}
+
+static int review_decide(struct cli *cli, const char *r1, const char *r2, const char *what)
+{
+	if (strcmp(what, "match") && strcmp(what, "nonmatch"))
+		return cli_usage_error("review decide: expected 'match' or 'nonmatch', got '%s'", what);
+	struct session ss;
+	int ec = open_linker(cli, &ss, "review-decide");
+	if (ec)
+		return ec;
+	struct braid_err err;
+	braid_err_clear(&err);
+	struct explainer x;
+	memset(&x, 0, sizeof x);
+	uint32_t a = 0, b = 0;
+	braid_rc rc = braid_pindex_schema(ss.s, &err);
+	if (!rc)
+		rc = braid_recset_load(ss.s, 0, &x.rs, &err);
+	if (!rc)
+		rc = find_ref(&x, r1, &a, &err);
+	if (!rc)
+		rc = find_ref(&x, r2, &b, &err);
+	if (!rc && a == b)
+		rc = braid_err_set(&err, BRAID_EINVAL, "review decide: the two records are the same record");
+	struct braid_stmt *st = NULL;
+	if (!rc)
+		rc = braid_store_prepare(ss.s, "INSERT OR REPLACE INTO link_decision(a,b,decision,user,time)"
+					 " VALUES(?1,?2,?3,?4,?5)", &st, &err);
+	if (!rc) {
+		int64_t ka = x.rs.recs[a].record_key, kb = x.rs.recs[b].record_key;
+		char when[32];
+		time_t t = time(NULL);
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		braid_stmt_bind_int64(st, 1, ka < kb ? ka : kb);
+		braid_stmt_bind_int64(st, 2, ka < kb ? kb : ka);
+		braid_stmt_bind_text(st, 3, what, -1);
+		braid_stmt_bind_text(st, 4, ss.u.name, -1);
+		braid_stmt_bind_text(st, 5, when, -1);
+		int row;
+		rc = braid_stmt_step(st, &row, &err);
+	}
+	braid_stmt_finalize(st);
+	if (!rc)
+		printf("recorded: %s; the next 'braid link' applies it\n", what);
+	braid_recset_release(&x.rs);
+	close_session(&ss);
+	return rc ? cli_fail(&err) : 0;
+}
+
+int cmd_review(struct cli *cli, int argc, char **argv)
+{
+	long limit = 20;
+	int json = 0;
+	if (cli_wants_help(argc, argv))
+		return review_usage();
+	if (argc >= 2 && !strcmp(argv[1], "decide")) {
+		if (argc != 5)
+			return cli_usage_error("usage: braid review decide SOURCE:RECORD_ID"
+					       " SOURCE:RECORD_ID match|nonmatch");
+		return review_decide(cli, argv[2], argv[3], argv[4]);
+	}
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--format") && i + 1 < argc)
+			json = !strcmp(argv[++i], "json");
+		else if (!strcmp(argv[i], "--limit") && i + 1 < argc) {
+			if (braid_parse_long(argv[++i], &limit) || limit < 1)
+				return cli_usage_error("--limit expects a number >= 1, got '%s'", argv[i]);
+		} else
+			return cli_usage_error("review: unknown argument '%s' (see braid review --help)",
+					       argv[i]);
+	}
+	struct session ss;
+	int ec = open_linker(cli, &ss, "review");
+	if (ec)
+		return ec;
+	struct braid_err err;
+	braid_err_clear(&err);
+	struct explainer x;
+	braid_rc rc = explainer_open(ss.s, &x, &err);
+	struct braid_stmt *st = NULL;
+	if (!rc)
+		rc = braid_store_prepare(ss.s, "SELECT p.a, p.b FROM link_pair p LEFT JOIN link_decision d"
+					 " ON d.a = p.a AND d.b = p.b WHERE p.status = 'review'"
+					 " AND d.a IS NULL ORDER BY p.weight DESC, p.a, p.b LIMIT ?1",
+					 &st, &err);
+	json_t *arr = json ? json_array() : NULL;
+	size_t shown = 0;
+	if (!rc)
+		braid_stmt_bind_int64(st, 1, limit);
+	while (!rc) {
+		int row;
+		if ((rc = braid_stmt_step(st, &row, &err)) || !row)
+			break;
+		long a = braid_recset_find(&x.rs, braid_stmt_int64(st, 0));
+		long b = braid_recset_find(&x.rs, braid_stmt_int64(st, 1));
+		if (a < 0 || b < 0)
+			continue; /* withdrawn since the run */
+		struct braid_link_explanation e;
+		if ((rc = braid_linker_explain(x.l, (uint32_t)a, (uint32_t)b, &e, &err)))
+			break;
+		const struct braid_identity *ra = &x.rs.recs[a], *rb = &x.rs.recs[b];
+		const char *sa = braid_recset_source(&x.rs, ra->source_id);
+		const char *sb = braid_recset_source(&x.rs, rb->source_id);
+		shown++;
+		if (json) {
+			json_t *o = explanation_json(&e, braid_linker_stats(x.l));
+			json_object_set_new(o, "a", json_pack("{s:s,s:s}", "source", sa, "record_id",
+							      ra->source_record_id));
+			json_object_set_new(o, "b", json_pack("{s:s,s:s}", "source", sb, "record_id",
+							      rb->source_record_id));
+			json_array_append_new(arr, o);
+			continue;
+		}
+		struct braid_buf buf;
+		braid_buf_init(&buf, 0);
+		if (braid_link_explanation_format(&e, &buf)) {
+			braid_buf_release(&buf);
+			rc = braid_err_set(&err, BRAID_ENOMEM, "out of memory");
+			break;
+		}
+		printf("%s%s:%s  %s:%s  weight %.2f  probability %.4f\n%s", shown > 1 ? "\n" : "", sa,
+		       ra->source_record_id, sb, rb->source_record_id, e.weight, e.probability,
+		       (buf.data ? buf.data : ""));
+		braid_buf_release(&buf);
+	}
+	braid_stmt_finalize(st);
+	if (!rc && json)
+		print_json(arr);
+	else
+		json_decref(arr);
+	if (!rc && !json && !shown)
+		printf("no pairs to review\n");
+	explainer_close(&x);
+	close_session(&ss);
 	return rc ? cli_fail(&err) : 0;
 }

@@ -26,6 +26,8 @@ static const struct braid_cmd commands[] = {
 	{"export", "export the person index (source,record_id,person_id)", cmd_export},
 	{"person", "a person's history of merges and splits, or records", cmd_person},
 	{"model", "show the linkage model of the latest run", cmd_model},
+	{"explain", "the match weight of two records, term by term", cmd_explain},
+	{"review", "uncertain pairs to review, and clerical decisions", cmd_review},
 	{"query", "run a cohort query (counts or rows) under an agreement", cmd_query},
 	{"gaps", "eligible but not enrolled: counts, rate, outreach list", cmd_gaps},
 	{"analysis", "descriptive analyses (water-shutoff)", cmd_analysis},
