@@ -1201,9 +1201,9 @@ int cmd_explain(struct cli *cli, int argc, char **argv)
 			if (rc)
 				rc = braid_err_set(&err, rc, "out of memory");
 			else
-				printf("model of link run %lld; threshold %.2f\n%s%s (%s)\n",
+				printf("model of link run %lld; threshold %.2f\n%s%s: %s\n",
 				       (long long)x.run, st->threshold, (buf.data ? buf.data : ""),
-				       "decision", decision_of(st, e.weight));
+				       "  decision", decision_of(st, e.weight));
 			braid_buf_release(&buf);
 		}
 	}

@@ -109,7 +109,7 @@ PY
 	OUT=$("$BRAID" explain $A $B)
 	assert_contains "$OUT" "prior"
 	assert_contains "$OUT" "total"
-	assert_contains "$OUT" "decision (match)"
+	assert_contains "$OUT" "decision: match"
 	# levels, never values: the records' names are not printed
 	NAME=$(grep "^${A#febrl:}," "$FEBRL" | cut -d, -f3 | tr -d ' ')
 	assert_not_contains "$(printf '%s' "$OUT" | tr 'A-Z' 'a-z')" "$NAME"
