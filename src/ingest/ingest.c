@@ -324,6 +324,8 @@ struct loader {
 	int fcol[BRAID_F__COUNT];
 	int idcol;
 	int idcol_none;           /* no id column: row numbers are the ids */
+	int qualify_rows;         /* ...qualified by the content hash: the
+				     source already holds another file */
 	struct evcols *ev;
 	int *attrcol;             /* record-level attribute columns */
 	struct braid_address_tables *addr; /* NULL: no reference data */
@@ -809,10 +811,15 @@ static braid_rc load_row(struct loader *L, struct braid_csv *r, char **fields, s
 		rid = braid_trim(fields[L->idcol]);
 		if (!*rid)
 			return reject(L, line, L->idcol + 1, "missing record id", raw, raw_len);
-	} else {
-		/* Row number, qualified by the content so that two files
-		 * without ids never collide. */
+	} else if (L->qualify_rows) {
+		/* A later file of a source without ids: qualified by its
+		 * content so that it never collides with the first. */
 		snprintf(rowid, sizeof rowid, "%.12s:%lld", L->hash_hex, (long long)row_no);
+		rid = rowid;
+	} else {
+		/* The source's first file: the data row number, as the spec
+		 * format promises (and ground-truth files use). */
+		snprintf(rowid, sizeof rowid, "%lld", (long long)row_no);
 		rid = rowid;
 	}
 	int64_t h = braid_store_rid_hash(L->s, rid, strlen(rid));
@@ -1085,6 +1092,22 @@ static void *hash_thread(void *arg)
 }
 
 /* Refuse or replace an earlier load of the same content. */
+/* *any = 1 when the source already holds a batch (of another file). */
+static braid_rc other_batches(struct loader *L, int *any)
+{
+	struct braid_stmt *st;
+	braid_rc rc = braid_store_prepare(L->s, "SELECT count(*) FROM batches WHERE source_id=?1",
+					  &st, L->err);
+	if (rc)
+		return rc;
+	braid_stmt_bind_int64(st, 1, L->source_id);
+	int row = 0;
+	rc = braid_stmt_step(st, &row, L->err);
+	*any = !rc && row && braid_stmt_int64(st, 0) > 0;
+	braid_stmt_finalize(st);
+	return rc;
+}
+
 static braid_rc earlier_load(struct loader *L, const char *path, const char *hash)
 {
 	int64_t old;
@@ -1133,6 +1156,8 @@ static braid_rc load_file(struct loader *L, const char *path)
 		threaded = 1;
 	}
 	memcpy(L->hash_hex, serial ? h.hex : quick, sizeof L->hash_hex);
+	if (L->idcol_none && (rc = other_batches(L, &L->qualify_rows)))
+		return rc;
 	struct braid_batch b = {.source_id = L->source_id, .file = path,
 				.content_hash = L->hash_hex, .quick_hash = quick};
 	rc = braid_store_batch_begin(L->s, &b, L->err);

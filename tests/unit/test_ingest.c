@@ -280,8 +280,16 @@ TEST(ingest_without_id_uses_row_numbers_and_latin1)
 	ASSERT_EQ(st.rows_loaded, 2);
 	char out[600] = "";
 	ASSERT_EQ(braid_store_identity_iter(s, 0, 0, names_cb, out, &e), BRAID_OK);
-	ASSERT(strstr(out, ":1||MUNOZ|||;") != NULL);
-	ASSERT(strstr(out, ":2||PENA|||;") != NULL);
+	/* the first file's ids are its data row numbers (what truth files use) */
+	ASSERT_STR_EQ(out, "1||MUNOZ|||;2||PENA|||;");
+	/* a second file of the same source is qualified by its content */
+	const char *g = write_file("x2.csv", "L\nSmith\n");
+	const char *files2[] = {g};
+	ASSERT_EQ(braid_ingest_files(s, "x", files2, 1, NULL, &st, &e), BRAID_OK);
+	out[0] = 0;
+	ASSERT_EQ(braid_store_identity_iter(s, 0, 0, names_cb, out, &e), BRAID_OK);
+	ASSERT(strstr(out, ":1||SMITH|||;") != NULL);
+	ASSERT(strncmp(out, "1||MUNOZ|||;2||PENA|||;", 23) == 0);
 	braid_store_close(s);
 }
 
