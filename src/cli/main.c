@@ -33,6 +33,7 @@ static const struct braid_cmd commands[] = {
 	{"analysis", "descriptive analyses (water-shutoff)", cmd_analysis},
 	{"release", "release protected counts of people under an agreement", cmd_release},
 	{"releases", "list releases; --set-budget: an agreement's epsilon", cmd_releases},
+	{"client", "one client's service history for a caseworker (audited)", cmd_client},
 };
 
 static void usage(FILE *f)
