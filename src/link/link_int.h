@@ -148,7 +148,16 @@ struct braid__model {
 	uint64_t u_pairs;           /* random pairs sampled */
 	int em_iters_run;
 	uint64_t labelled_matches;
+	/* u of the household comparisons (address, phone, zip) among random
+	 * pairs whose surnames agree exactly: one household shares surname,
+	 * address and phone, so given a shared surname these agree far more
+	 * often between different people than u says.  has_uc = 0: not
+	 * estimated (too few such pairs, or a model loaded without it). */
+	double uc[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
+	int has_uc;
 };
+/* Comparisons whose u is taken given an agreeing surname. */
+#define BRAID__HOUSEHOLD_CMPS ((1u << BRAID_LC_ADDRESS) | (1u << BRAID_LC_PHONE) | (1u << BRAID_LC_ZIP))
 
 /* ------------------------------------------------------------ the linker */
 struct braid_linker {

@@ -45,7 +45,16 @@ struct usample {
 	int tid, nt, all;
 	uint64_t draws;
 	uint64_t cnt[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
+	/* the same, over the pairs whose surnames agree exactly */
+	uint64_t cnt_sl[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
 };
+
+static void tally2(struct usample *u, braid__cvec v)
+{
+	tally(u->cnt, v);
+	if (braid__cvec_level(v, BRAID_LC_LAST) == LN_EXACT)
+		tally(u->cnt_sl, v);
+}
 
 static void *usample_run(void *arg)
 {
@@ -55,7 +64,7 @@ static void *usample_run(void *arg)
 	if (u->all) {
 		for (uint64_t a = (uint64_t)u->tid; a < n; a += (uint64_t)u->nt)
 			for (uint64_t b = a + 1; b < n; b++)
-				tally(u->cnt, braid__compare(&l->cx, (uint32_t)a, (uint32_t)b));
+				tally2(u, braid__compare(&l->cx, (uint32_t)a, (uint32_t)b));
 		return NULL;
 	}
 	uint64_t s = l->opts.seed + 0x1000193ULL * (uint64_t)(u->tid + 1);
@@ -64,7 +73,7 @@ static void *usample_run(void *arg)
 		uint32_t b = (uint32_t)(splitmix(&s) % (n - 1));
 		if (b >= a)
 			b++;
-		tally(u->cnt, braid__compare(&l->cx, a, b));
+		tally2(u, braid__compare(&l->cx, a, b));
 	}
 	return NULL;
 }
@@ -100,11 +109,15 @@ static braid_rc estimate_u(struct braid_linker *l)
 		}
 	}
 	static uint64_t cnt[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
+	static uint64_t csl[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
 	memset(cnt, 0, sizeof cnt);
+	memset(csl, 0, sizeof csl);
 	for (int t = 0; t < nt; t++)
 		for (int c = 0; c < BRAID_LC__COUNT; c++)
-			for (int k = 0; k < BRAID_LINK_MAX_LEVELS; k++)
+			for (int k = 0; k < BRAID_LINK_MAX_LEVELS; k++) {
 				cnt[c][k] += us[t].cnt[c][k];
+				csl[c][k] += us[t].cnt_sl[c][k];
+			}
 	free(us);
 	free(th);
 	free(started);
@@ -120,6 +133,24 @@ static braid_rc estimate_u(struct braid_linker *l)
 		for (int k = 1; k < nl; k++)
 			md->u[c][k] = ((double)cnt[c][k] + 0.5) / ((double)tot + 0.5 * (nl - 1));
 		md->u[c][0] = 1.0;
+	}
+	/* u given an agreeing surname, for the household comparisons, when
+	 * enough sampled pairs share a surname to say anything */
+	md->has_uc = 0;
+	uint64_t nsl = 0;
+	for (int k = 1; k < braid_link_cmp_nlevels(BRAID_LC_LAST); k++)
+		nsl += k == LN_EXACT ? cnt[BRAID_LC_LAST][k] : 0;
+	if (nsl >= 200) {
+		md->has_uc = 1;
+		for (int c = 0; c < BRAID_LC__COUNT; c++) {
+			int nl = braid_link_cmp_nlevels((enum braid_link_cmp)c);
+			uint64_t tot = 0;
+			for (int k = 1; k < nl; k++)
+				tot += csl[c][k];
+			md->uc[c][0] = 1.0;
+			for (int k = 1; k < nl; k++)
+				md->uc[c][k] = ((double)csl[c][k] + 0.5) / ((double)tot + 0.5 * (nl - 1));
+		}
 	}
 	return BRAID_OK;
 }
@@ -378,17 +409,50 @@ braid_rc braid__link_fit(struct braid_linker *l, struct braid_err *err)
 	return BRAID_OK;
 }
 
+/* The household adjustment: with surnames agreeing exactly, a household
+ * comparison's u is its u among random pairs that share a surname (see
+ * struct braid__model).  Family members share surname, address, phone and
+ * ZIP, so without this a parent and child with different first names
+ * would link on the strength of their shared home. */
+static double household_adjust(const struct braid__model *md, braid__cvec v,
+			       double out_tf[BRAID_LC__COUNT])
+{
+	if (!md->has_uc || braid__cvec_level(v, BRAID_LC_LAST) != LN_EXACT)
+		return 0;
+	double adj = 0;
+	for (int c = 0; c < BRAID_LC__COUNT; c++) {
+		if (!(BRAID__HOUSEHOLD_CMPS & (1u << c)))
+			continue;
+		int lv = braid__cvec_level(v, c);
+		int nl = braid_link_cmp_nlevels((enum braid_link_cmp)c);
+		/* agreeing levels only: the adjustment takes weight away
+		 * from a shared home, it never adds any */
+		if (!lv || lv == nl - 1 || md->uc[c][lv] <= md->u[c][lv])
+			continue;
+		double d = log2(md->u[c][lv] / md->uc[c][lv]);
+		/* never below no evidence at all */
+		if (md->w[c][lv] + d < 0)
+			d = -md->w[c][lv];
+		if (md->w[c][lv] <= 0)
+			continue;
+		adj += d;
+		if (out_tf)
+			out_tf[c] += d;
+	}
+	return adj;
+}
+
 double braid__tf_adjust(const struct braid_linker *l, braid__cvec v, uint32_t a,
 			uint32_t b, double out_tf[BRAID_LC__COUNT])
 {
 	(void)b;
 	if (out_tf)
 		memset(out_tf, 0, sizeof(double) * BRAID_LC__COUNT);
-	if (l->opts.no_tf)
-		return 0;
 	const struct braid__model *md = &l->model;
+	double adj = household_adjust(md, v, out_tf);
+	if (l->opts.no_tf)
+		return adj;
 	const struct braid__lrec *r = &l->r[a];
-	double adj = 0;
 	/* an exact agreement on value x is as likely among non-matches as x
 	 * is frequent: replace the average u by x's frequency */
 	if (braid__cvec_level(v, BRAID_LC_FIRST) == FN_EXACT && l->nf_first) {
@@ -452,6 +516,8 @@ char *braid_linker_model_json(const struct braid_linker *l)
 			json_object_set_new(e, "m", json_real(md->m[c][k]));
 			json_object_set_new(e, "u", json_real(md->u[c][k]));
 			json_object_set_new(e, "weight", json_real(md->w[c][k]));
+			if (md->has_uc && (BRAID__HOUSEHOLD_CMPS & (1u << c)))
+				json_object_set_new(e, "u_same_surname", json_real(md->uc[c][k]));
 			json_array_append_new(lv, e);
 		}
 		json_object_set_new(o, "levels", lv);
@@ -479,10 +545,14 @@ char *braid_linker_model_text(const struct braid_linker *l)
 				      braid_link_cmp_name((enum braid_link_cmp)c), md->m_source[c],
 				      md->m_source[c] == 1 ? "" : "s");
 		int nl = braid_link_cmp_nlevels((enum braid_link_cmp)c);
-		for (int k = 1; k < nl && !rc; k++)
-			rc = braid_buf_printf(&b, "  %-28s m %.4f  u %.6f  weight %+7.2f\n",
+		for (int k = 1; k < nl && !rc; k++) {
+			rc = braid_buf_printf(&b, "  %-28s m %.4f  u %.6f  weight %+7.2f",
 					      braid_link_level_name((enum braid_link_cmp)c, k),
 					      md->m[c][k], md->u[c][k], md->w[c][k]);
+			if (!rc && md->has_uc && (BRAID__HOUSEHOLD_CMPS & (1u << c)))
+				rc = braid_buf_printf(&b, "  u given same surname %.6f", md->uc[c][k]);
+			rc = rc ? rc : braid_buf_putc(&b, '\n');
+		}
 	}
 	if (rc) {
 		braid_buf_release(&b);
