@@ -149,9 +149,9 @@ struct braid__model {
 	int em_iters_run;
 	uint64_t labelled_matches;
 	/* u of the household comparisons (address, phone, zip) among random
-	 * pairs whose surnames agree exactly: one household shares surname,
-	 * address and phone, so given a shared surname these agree far more
-	 * often between different people than u says.  has_uc = 0: not
+	 * pairs whose surnames agree exactly and first names do not: one
+	 * household shares surname, address and phone, so between such
+	 * records these agree far more often than u says.  has_uc = 0: not
 	 * estimated (too few such pairs, or a model loaded without it). */
 	double uc[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
 	int has_uc;

@@ -49,10 +49,20 @@ struct usample {
 	uint64_t cnt_sl[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
 };
 
+/* Surnames agree, first names plainly do not: how family members at one
+ * home compare (and hardly ever two records of one person, which a shared
+ * surname alone would let in: in data with many duplicates they are a good
+ * share of the random pairs sharing a surname). */
+static int family_like(braid__cvec v)
+{
+	int f = braid__cvec_level(v, BRAID_LC_FIRST);
+	return braid__cvec_level(v, BRAID_LC_LAST) == LN_EXACT && (f == FN_ELSE || f == FN_DIFF);
+}
+
 static void tally2(struct usample *u, braid__cvec v)
 {
 	tally(u->cnt, v);
-	if (braid__cvec_level(v, BRAID_LC_LAST) == LN_EXACT)
+	if (family_like(v))
 		tally(u->cnt_sl, v);
 }
 
@@ -134,12 +144,12 @@ static braid_rc estimate_u(struct braid_linker *l)
 			md->u[c][k] = ((double)cnt[c][k] + 0.5) / ((double)tot + 0.5 * (nl - 1));
 		md->u[c][0] = 1.0;
 	}
-	/* u given an agreeing surname, for the household comparisons, when
-	 * enough sampled pairs share a surname to say anything */
+	/* u among family-like pairs (same surname, different first name), for
+	 * the household comparisons, when enough sampled pairs are like that */
 	md->has_uc = 0;
 	uint64_t nsl = 0;
 	for (int k = 1; k < braid_link_cmp_nlevels(BRAID_LC_LAST); k++)
-		nsl += k == LN_EXACT ? cnt[BRAID_LC_LAST][k] : 0;
+		nsl += csl[BRAID_LC_LAST][k];
 	if (nsl >= 200) {
 		md->has_uc = 1;
 		for (int c = 0; c < BRAID_LC__COUNT; c++) {
@@ -409,15 +419,15 @@ braid_rc braid__link_fit(struct braid_linker *l, struct braid_err *err)
 	return BRAID_OK;
 }
 
-/* The household adjustment: with surnames agreeing exactly, a household
- * comparison's u is its u among random pairs that share a surname (see
- * struct braid__model).  Family members share surname, address, phone and
+/* The household adjustment: with surnames agreeing exactly and first
+ * names not, a household comparison's u is its u among random pairs like
+ * that (see struct braid__model).  Family members share surname, address, phone and
  * ZIP, so without this a parent and child with different first names
  * would link on the strength of their shared home. */
 static double household_adjust(const struct braid__model *md, braid__cvec v,
 			       double out_tf[BRAID_LC__COUNT])
 {
-	if (!md->has_uc || braid__cvec_level(v, BRAID_LC_LAST) != LN_EXACT)
+	if (!md->has_uc || !family_like(v))
 		return 0;
 	double adj = 0;
 	for (int c = 0; c < BRAID_LC__COUNT; c++) {

@@ -452,9 +452,10 @@ TEST(link_background_population_is_linked_well)
 TEST(link_shared_home_weighs_less_when_surnames_agree)
 {
 	/* u of an agreeing address is 0.001 among all random pairs but 0.2
-	 * among pairs sharing a surname (families): with the surname agreeing
-	 * the address counts log2(0.001/0.2) bits less, never below zero; with
-	 * it disagreeing, as before */
+	 * among pairs sharing a surname and not a first name (families): for
+	 * such a pair the address counts log2(0.001/0.2) bits less, never
+	 * below zero; with the surname disagreeing, or the first name
+	 * agreeing, as before */
 	struct braid_linker *l = calloc(1, sizeof *l);
 	ASSERT(l != NULL);
 	struct braid__lrec r[2] = {{0}};
@@ -466,14 +467,18 @@ TEST(link_shared_home_weighs_less_when_surnames_agree)
 	md->u[BRAID_LC_ADDRESS][AD_EXACT] = 0.001;
 	md->uc[BRAID_LC_ADDRESS][AD_EXACT] = 0.2;
 	md->w[BRAID_LC_ADDRESS][AD_EXACT] = 9.0;
-	braid__cvec same = ((braid__cvec)LN_EXACT << (4 * BRAID_LC_LAST)) |
+	braid__cvec fn_else = (braid__cvec)FN_ELSE << (4 * BRAID_LC_FIRST);
+	braid__cvec same = fn_else | ((braid__cvec)LN_EXACT << (4 * BRAID_LC_LAST)) |
 			   ((braid__cvec)AD_EXACT << (4 * BRAID_LC_ADDRESS));
-	braid__cvec other = ((braid__cvec)LN_ELSE << (4 * BRAID_LC_LAST)) |
+	braid__cvec other = fn_else | ((braid__cvec)LN_ELSE << (4 * BRAID_LC_LAST)) |
 			    ((braid__cvec)AD_EXACT << (4 * BRAID_LC_ADDRESS));
+	braid__cvec one_name = (same & ~((braid__cvec)15 << (4 * BRAID_LC_FIRST))) |
+			       ((braid__cvec)FN_EXACT << (4 * BRAID_LC_FIRST));
 	double tf[BRAID_LC__COUNT];
 	ASSERT_NEAR(braid__tf_adjust(l, same, 0, 1, tf), log2(0.001 / 0.2), 1e-9);
 	ASSERT_NEAR(tf[BRAID_LC_ADDRESS], log2(0.001 / 0.2), 1e-9);
 	ASSERT_NEAR(braid__tf_adjust(l, other, 0, 1, tf), 0.0, 1e-12);
+	ASSERT_NEAR(braid__tf_adjust(l, one_name, 0, 1, tf), 0.0, 1e-12);
 	md->w[BRAID_LC_ADDRESS][AD_EXACT] = 3.0; /* the adjustment stops at 0 */
 	ASSERT_NEAR(braid__tf_adjust(l, same, 0, 1, tf), -3.0, 1e-9);
 	md->has_uc = 0; /* not estimated: no adjustment */
