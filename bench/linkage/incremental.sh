@@ -47,6 +47,12 @@ for f in "$WS"/later/*.csv; do
 	[ "$(wc -l <"$f")" -gt 1 ] && "$BRAID" ingest "$(basename "$f" .csv)" "$f" >/dev/null
 done
 export BRAID_USER=linker BRAID_KEY="$LINKER_KEY"
+# BRAID_BENCH_KEEP=1 also keeps the workspace as it is before the incremental
+# run (ws.before) with its environment (env), to time that run again
+if [ "${BRAID_BENCH_KEEP:-}" = 1 ]; then
+	cp -r "$WS/ws" "$WS/ws.before"
+	printf 'export BRAID_KEY_FILE=%s BRAID_USER=linker BRAID_KEY=%s\n' "$BRAID_KEY_FILE" "$LINKER_KEY" >"$WS/env"
+fi
 /usr/bin/time -v "$BRAID" link --format json >"$WS/incr.json" 2>"$WS/incr.time"
 python3 - "$WS/incr.json" "$WS/incr.time" <<'PY'
 import json, re, sys
@@ -56,7 +62,7 @@ w = d["wall"]
 print("incremental: mode %s, %d new records against %d, %d pairs compared, %d persons "
       "(%d new, %d unchanged, %d merged)" % (d["mode"], d["new_records"], d["records"] - d["new_records"],
       d["pairs_compared"], d["persons"], d["created"], d["unchanged"], d["merged"]))
-print("  wall: " + ", ".join("%s %.2f s" % (k, w[k]) for k in ("read", "index", "prepare", "link", "store", "total")))
+print("  wall: " + ", ".join("%s %.2f s" % (k, w[k]) for k in ("read", "index", "pairs", "prepare", "link", "apply", "store", "total")))
 print("  process: wall %s, user %s s, sys %s s, peak RSS %.0f MiB" % (
       get("Elapsed (wall clock) time (h:mm:ss or m:ss)"), get("User time (seconds)"),
       get("System time (seconds)"), int(get("Maximum resident set size (kbytes)")) / 1024))

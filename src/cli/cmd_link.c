@@ -96,6 +96,44 @@ static braid_rc load_labels(struct braid_store *s, const struct braid_recset *rs
 	return rc;
 }
 
+/* Record key -> index in rs, by a direct table when keys are dense enough
+ * (they are the store's row ids), else by binary search: an incremental
+ * run maps millions of stored keys. */
+struct keymap {
+	const struct braid_recset *rs;
+	int64_t lo;
+	size_t span;
+	uint32_t *ix; /* UINT32_MAX = no record */
+};
+
+static void keymap_init(struct keymap *m, const struct braid_recset *rs)
+{
+	memset(m, 0, sizeof *m);
+	m->rs = rs;
+	if (!rs->n)
+		return;
+	int64_t lo = rs->recs[0].record_key, hi = rs->recs[rs->n - 1].record_key;
+	if (hi - lo < 0 || (uint64_t)(hi - lo) >= 4 * (uint64_t)rs->n + 1024)
+		return;
+	m->span = (size_t)(hi - lo) + 1;
+	m->lo = lo;
+	if (!(m->ix = malloc(m->span * sizeof *m->ix)))
+		return; /* binary search instead */
+	memset(m->ix, 0xff, m->span * sizeof *m->ix);
+	for (size_t i = 0; i < rs->n; i++)
+		m->ix[rs->recs[i].record_key - lo] = (uint32_t)i;
+}
+
+static long keymap_find(const struct keymap *m, int64_t key)
+{
+	if (!m->ix)
+		return braid_recset_find(m->rs, key);
+	if (key < m->lo || (uint64_t)(key - m->lo) >= m->span)
+		return -1;
+	uint32_t i = m->ix[key - m->lo];
+	return i == UINT32_MAX ? -1 : (long)i;
+}
+
 /* The pairs of an earlier run among records still indexed, as indexes into
  * rs, with their stored weights (the run overwrites known[].weight). */
 struct known {
@@ -111,7 +149,7 @@ static void known_release(struct known *k)
 	memset(k, 0, sizeof *k);
 }
 
-static braid_rc load_known(struct braid_store *s, const struct braid_recset *rs,
+static braid_rc load_known(struct braid_store *s, const struct keymap *km,
 			   struct known *k, struct braid_err *err)
 {
 	memset(k, 0, sizeof *k);
@@ -122,8 +160,8 @@ static braid_rc load_known(struct braid_store *s, const struct braid_recset *rs,
 		int row;
 		if ((rc = braid_stmt_step(st, &row, err)) || !row)
 			break;
-		long a = braid_recset_find(rs, braid_stmt_int64(st, 0));
-		long b = braid_recset_find(rs, braid_stmt_int64(st, 1));
+		long a = keymap_find(km, braid_stmt_int64(st, 0));
+		long b = keymap_find(km, braid_stmt_int64(st, 1));
 		if (a < 0 || b < 0)
 			continue;
 		if (k->n == cap) {
@@ -175,6 +213,7 @@ static braid_rc latest_model(struct braid_store *s, char **out, int64_t *run,
  * how many records the index holds, and how many of those are no longer
  * loaded (withdrawn). */
 static braid_rc index_state(struct braid_store *s, const struct braid_recset *rs,
+			    const struct keymap *km,
 			    uint8_t **is_new, size_t *nnew, size_t *nindexed,
 			    size_t *withdrawn, struct braid_err *err)
 {
@@ -189,7 +228,7 @@ static braid_rc index_state(struct braid_store *s, const struct braid_recset *rs
 		int row;
 		if ((rc = braid_stmt_step(st, &row, err)) || !row)
 			break;
-		long i = braid_recset_find(rs, braid_stmt_int64(st, 0));
+		long i = keymap_find(km, braid_stmt_int64(st, 0));
 		(*nindexed)++;
 		if (i < 0)
 			(*withdrawn)++;
@@ -469,10 +508,12 @@ int cmd_link(struct cli *cli, int argc, char **argv)
 		return cli_fail(&err);
 	}
 	double t_index = now_s();
+	struct keymap km;
+	keymap_init(&km, &rs);
 	if (!rc && !plan)
 		rc = latest_model(ss.s, &model, NULL, &err);
 	if (!rc && !plan)
-		rc = index_state(ss.s, &rs, &is_new, &nnew, &nindexed, &withdrawn, &err);
+		rc = index_state(ss.s, &rs, &km, &is_new, &nnew, &nindexed, &withdrawn, &err);
 	if (!rc && !plan) {
 		int can_incr = model && nindexed && !withdrawn;
 		if (incr && !can_incr)
@@ -487,8 +528,9 @@ int cmd_link(struct cli *cli, int argc, char **argv)
 					   "link: --keep-model: no earlier run has saved a model");
 		mode = keep ? MODE_KEPT : full || !can_incr ? MODE_FULL : MODE_INCREMENTAL;
 	}
+	double t_known = now_s();
 	if (!rc && mode == MODE_INCREMENTAL)
-		rc = load_known(ss.s, &rs, &known, &err);
+		rc = load_known(ss.s, &km, &known, &err);
 	double t_prep = now_s();
 	if (!rc && !(rc = load_labels(ss.s, &rs, &labels, &opts.nlabels, &err))) {
 		opts.labels = labels;
@@ -517,7 +559,7 @@ int cmd_link(struct cli *cli, int argc, char **argv)
 							  known.p, known.n, &err);
 		cli_progress_end(&pr);
 	}
-	double t_save = now_s();
+	double t_save = now_s(), t_apply = t_save;
 	struct braid_pindex_stats ps;
 	memset(&ps, 0, sizeof ps);
 	if (!rc && !(rc = braid_store_begin(ss.s, &err))) {
@@ -533,6 +575,7 @@ int cmd_link(struct cli *cli, int argc, char **argv)
 			rc = braid_pindex_apply(ss.s, keys, braid_linker_clusters(l), rs.n, reason, &ps,
 						&err);
 		free(keys);
+		t_apply = now_s();
 		if (!rc)
 			rc = save_run(ss.s, l, &rs, &ps, mode, is_new, &known, nnew, &err);
 		if (!rc)
@@ -545,7 +588,7 @@ int cmd_link(struct cli *cli, int argc, char **argv)
 		const struct braid_link_stats *st = braid_linker_stats(l);
 		if (json) {
 			json_t *o = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:f,"
-					      "s:{s:f,s:f,s:f,s:f,s:f,s:f}}",
+					      "s:{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}}",
 				"mode", mode_names[mode], "new_records", (json_int_t)nnew,
 				"records", (json_int_t)st->records,
 				"pairs_compared", (json_int_t)st->pairs_compared,
@@ -558,9 +601,10 @@ int cmd_link(struct cli *cli, int argc, char **argv)
 				"retired", (json_int_t)ps.retired,
 				"seconds", st->seconds_block + st->seconds_model + st->seconds_score +
 					st->seconds_cluster,
-				"wall", "read", t_index - t_read, "index", t_prep - t_index,
-				"prepare", t_run - t_prep, "link", t_save - t_run,
-				"store", t_end - t_save, "total", t_end - t_read);
+				"wall", "read", t_index - t_read, "index", t_known - t_index,
+				"pairs", t_prep - t_known, "prepare", t_run - t_prep,
+				"link", t_save - t_run, "apply", t_apply - t_save,
+				"store", t_end - t_apply, "total", t_end - t_read);
 			char *s = json_dumps(o, JSON_INDENT(2));
 			if (s)
 				puts(s);
@@ -586,9 +630,10 @@ int cmd_link(struct cli *cli, int argc, char **argv)
 			       (unsigned long long)st->clusters_split);
 			printf("time: block %.2fs, model %.2fs, score %.2fs, cluster %.2fs\n",
 			       st->seconds_block, st->seconds_model, st->seconds_score, st->seconds_cluster);
-			printf("wall: read %.2fs, index %.2fs, prepare %.2fs, link %.2fs, store %.2fs;"
-			       " total %.2fs\n", t_index - t_read, t_prep - t_index, t_run - t_prep,
-			       t_save - t_run, t_end - t_save, t_end - t_read);
+			printf("wall: read records %.2fs, read index %.2fs, read pairs %.2fs, prepare %.2fs,"
+			       " link %.2fs, person index %.2fs, store run %.2fs; total %.2fs\n",
+			       t_index - t_read, t_known - t_index, t_prep - t_known, t_run - t_prep,
+			       t_save - t_run, t_apply - t_save, t_end - t_apply, t_end - t_read);
 		}
 	}
 done:
@@ -597,6 +642,7 @@ done:
 	free(model);
 	free(is_new);
 	known_release(&known);
+	free(km.ix);
 	braid_recset_release(&rs);
 	close_session(&ss);
 	return rc ? cli_fail(&err) : 0;

@@ -23,6 +23,7 @@
 #include "link_int.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -205,14 +206,31 @@ static braid_rc build(struct braid_linker *l, const uint8_t *is_new, struct bloc
 	return rc;
 }
 
-static braid_rc compare_blocks(struct braid_linker *l, const uint8_t *is_new,
-			       const struct blocks *b, struct out *o, uint64_t *compared)
+/* One worker's share: groups g with g % nt == tid of every rule, then the
+ * known pairs i with i % nt == tid.  Each has its own output; the order of
+ * pairs does not matter (clusters sort their edges totally). */
+struct job {
+	struct braid_linker *l;
+	const uint8_t *is_new;
+	const struct blocks *b;
+	struct braid_link_known_pair *known;
+	size_t nknown;
+	int tid, nt;
+	struct out o;
+	uint64_t compared, fresh[BRAID__MAX_RULES];
+	braid_rc rc;
+};
+
+static void *job_run(void *arg)
 {
+	struct job *jb = arg;
+	const struct braid_linker *l = jb->l;
+	const struct blocks *b = jb->b;
+	const uint8_t *is_new = jb->is_new;
 	size_t nr = (size_t)l->nrules;
 	double keep = l->stats.review_low;
 	for (size_t k = 0; k < nr; k++) {
-		uint64_t fresh = 0;
-		for (size_t g = 0; g < b->ngroups[k]; g++) {
+		for (size_t g = (size_t)jb->tid; g < b->ngroups[k]; g += (size_t)jb->nt) {
 			uint32_t s = b->gstart[k][g], e = b->gstart[k][g + 1];
 			for (uint32_t i = s; i < e; i++) {
 				uint32_t a = b->order[k][i];
@@ -231,16 +249,72 @@ static braid_rc compare_blocks(struct braid_linker *l, const uint8_t *is_new,
 					uint32_t lo = a < c ? a : c, hi = a < c ? c : a;
 					braid__cvec v = braid__compare(&l->cx, lo, hi);
 					double w = weight_of(l, v, lo, hi);
-					fresh++;
-					if (w >= keep && out_push(o, lo, hi, w))
-						return BRAID_ENOMEM;
+					jb->fresh[k]++;
+					if (w >= keep && (jb->rc = out_push(&jb->o, lo, hi, w)))
+						return NULL;
 				}
 			}
 		}
-		l->plan[k].new_pairs = fresh;
-		*compared += fresh;
+		jb->compared += jb->fresh[k];
 	}
-	return BRAID_OK;
+	/* pairs among old records: scored again on this linker's records */
+	for (size_t i = (size_t)jb->tid; is_new && i < jb->nknown; i += (size_t)jb->nt) {
+		struct braid_link_known_pair *kp = &jb->known[i];
+		if (kp->a >= l->n || kp->b >= l->n || kp->a == kp->b || is_new[kp->a] ||
+		    is_new[kp->b])
+			continue;
+		uint32_t lo = kp->a < kp->b ? kp->a : kp->b, hi = kp->a < kp->b ? kp->b : kp->a;
+		double w = weight_of(l, braid__compare(&l->cx, lo, hi), lo, hi);
+		kp->weight = (float)w;
+		jb->compared++;
+		if (w >= keep && (jb->rc = out_push(&jb->o, lo, hi, w)))
+			return NULL;
+	}
+	return NULL;
+}
+
+static braid_rc compare_all(struct braid_linker *l, const uint8_t *is_new,
+			    const struct blocks *b, struct braid_link_known_pair *known,
+			    size_t nknown, struct out *o, uint64_t *compared)
+{
+	int nt = l->opts.threads;
+	struct job *jobs = calloc((size_t)nt, sizeof *jobs);
+	pthread_t *th = calloc((size_t)nt, sizeof *th);
+	char *started = calloc((size_t)nt, 1);
+	braid_rc rc = jobs && th && started ? BRAID_OK : BRAID_ENOMEM;
+	for (int t = 0; t < nt && !rc; t++)
+		jobs[t] = (struct job){.l = l, .is_new = is_new, .b = b, .known = known,
+				       .nknown = nknown, .tid = t, .nt = nt};
+	if (!rc) {
+		for (int t = 1; t < nt; t++)
+			started[t] = pthread_create(&th[t], NULL, job_run, &jobs[t]) == 0;
+		job_run(&jobs[0]);
+		/* a thread that could not start has its share done here */
+		for (int t = 1; t < nt; t++) {
+			if (started[t])
+				pthread_join(th[t], NULL);
+			else
+				job_run(&jobs[t]);
+		}
+	}
+	for (int k = 0; k < l->nrules; k++)
+		l->plan[k].new_pairs = 0;
+	for (int t = 0; t < nt && jobs; t++) {
+		struct job *jb = &jobs[t];
+		if (!rc)
+			rc = jb->rc;
+		for (int k = 0; k < l->nrules; k++)
+			l->plan[k].new_pairs += jb->fresh[k];
+		*compared += jb->compared;
+		for (size_t i = 0; i < jb->o.n && !rc; i++)
+			rc = out_push(o, jb->o.p[i].a, jb->o.p[i].b, jb->o.w[i]);
+		free(jb->o.p);
+		free(jb->o.w);
+	}
+	free(jobs);
+	free(th);
+	free(started);
+	return rc;
 }
 
 braid_rc braid_linker_run_incremental(struct braid_linker *l, const uint8_t *is_new,
@@ -257,23 +331,10 @@ braid_rc braid_linker_run_incremental(struct braid_linker *l, const uint8_t *is_
 	struct out o = {0};
 	uint64_t compared = 0;
 	braid_rc rc = build(l, is_new, &b);
-	if (!rc)
-		rc = compare_blocks(l, is_new, &b, &o, &compared);
-	blocks_release(&b);
 	double t1 = now_s();
-	/* pairs among old records: scored again on this linker's records */
-	for (size_t i = 0; i < nknown && !rc && is_new; i++) {
-		struct braid_link_known_pair *kp = &known[i];
-		if (kp->a >= l->n || kp->b >= l->n || kp->a == kp->b || is_new[kp->a] ||
-		    is_new[kp->b])
-			continue;
-		uint32_t lo = kp->a < kp->b ? kp->a : kp->b, hi = kp->a < kp->b ? kp->b : kp->a;
-		double w = weight_of(l, braid__compare(&l->cx, lo, hi), lo, hi);
-		kp->weight = (float)w;
-		compared++;
-		if (w >= l->stats.review_low)
-			rc = out_push(&o, lo, hi, w);
-	}
+	if (!rc)
+		rc = compare_all(l, is_new, &b, known, nknown, &o, &compared);
+	blocks_release(&b);
 	if (rc) {
 		free(o.p);
 		free(o.w);
