@@ -119,6 +119,7 @@ struct braid_ingest_stats {
 	int64_t records_new, events;
 	int64_t replaced_batches;
 	int files;
+	int64_t rows_withdrawn; /* rows of withdrawn persons, dropped unstored */
 };
 
 /* Load files (n of them) for source `name` in one transaction.  On any

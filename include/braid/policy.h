@@ -340,6 +340,20 @@ braid_rc braid_policy_audit_iter(struct braid_policy *p, const char *user, const
 braid_rc braid_policy_audit_verify(struct braid_policy *p, int64_t *n,
 				   char head[BRAID_HASH_HEX], struct braid_err *err);
 
+/* ---------------------------------------------------------------- withdrawal
+ * (src/policy/withdraw.c) Remove a person (opt-out) or a source from the
+ * vault, the analytic store and the person index in one transaction of its
+ * own.  A person's keyed tokens are kept so later loads drop their rows
+ * (counted as withdrawn).  Idempotent: withdrawing again removes nothing.
+ * The caller checks the user's role and audits. */
+struct braid_withdraw_stats {
+	int64_t records, events, rejects, persons;
+};
+braid_rc braid_withdraw_person(struct braid_store *s, const char *person_id,
+			       struct braid_withdraw_stats *ws, struct braid_err *err);
+braid_rc braid_withdraw_source(struct braid_store *s, const char *source,
+			       struct braid_withdraw_stats *ws, struct braid_err *err);
+
 /* "YYYY-MM-DD" of today (UTC) into out (>= 11 bytes). */
 void braid_today(char out[11]);
 /* 1 when s is a real calendar date "YYYY-MM-DD". */

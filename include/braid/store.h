@@ -262,4 +262,28 @@ braid_rc braid_store_identity_put_sealed(struct braid_store *s, int64_t record_k
 braid_rc braid_store_next_id(struct braid_store *s, const char *what, int64_t *out,
 			     struct braid_err *err);
 
+/* ------------------------------------------------------------ withdrawal
+ * (src/store/withdrawn.c) A withdrawn person leaves behind only keyed
+ * tokens in vault.withdrawn: BLAKE2b keyed with a key derived from the
+ * vault key, over the folded last name, first name and dob (when all three
+ * are known) and over the SSN (when known).  Without the key a token says
+ * nothing; with it, a later load can recognise the same person and leave
+ * the row out. */
+#define BRAID_TOKEN_LEN 16
+/* The tokens of id into tok (0, 1 or 2 of them; the count is returned).
+ * Reads only the keys of s, so a loader's producing thread may call it. */
+int braid_store_person_tokens(const struct braid_store *s, const struct braid_identity *id,
+			      unsigned char tok[2][BRAID_TOKEN_LEN]);
+/* Withdraw one record inside the caller's transaction: when with_tokens,
+ * its identity's tokens are kept in vault.withdrawn first; then its
+ * identity, events and analytic row are deleted. */
+braid_rc braid_store_withdraw_record(struct braid_store *s, int64_t record_key,
+				     int with_tokens, struct braid_err *err);
+/* Every withdrawal token, sorted (memcmp order), BRAID_TOKEN_LEN bytes
+ * each: *out (NULL when none) is the caller's. */
+braid_rc braid_store_withdrawn_tokens(struct braid_store *s, unsigned char **out,
+				      size_t *n, struct braid_err *err);
+/* 1 when the token tok is in the sorted array toks (n of them). */
+int braid_token_find(const unsigned char *toks, size_t n, const unsigned char *tok);
+
 #endif

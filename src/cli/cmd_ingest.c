@@ -105,17 +105,23 @@ int cmd_ingest(struct cli *cli, int argc, char **argv)
 	if (json)
 		printf("{\"source\": \"%s\", \"files\": %d, \"rows_read\": %lld, \"rows_loaded\": %lld,"
 		       " \"rows_rejected\": %lld, \"values_flagged\": %lld, \"records_new\": %lld,"
-		       " \"events\": %lld, \"replaced_batches\": %lld}\n", name, st.files,
+		       " \"events\": %lld, \"replaced_batches\": %lld, \"rows_withdrawn\": %lld}\n",
+		       name, st.files,
 		       (long long)st.rows_read, (long long)st.rows_loaded,
 		       (long long)st.rows_rejected, (long long)st.values_flagged,
 		       (long long)st.records_new, (long long)st.events,
-		       (long long)st.replaced_batches);
-	else
-		printf("%s: %d file%s, %lld rows read = %lld loaded + %lld rejected; "
+		       (long long)st.replaced_batches, (long long)st.rows_withdrawn);
+	else {
+		/* Withdrawn rows (braid withdraw) only when there are some. */
+		char wd[48] = "";
+		if (st.rows_withdrawn)
+			snprintf(wd, sizeof wd, " + %lld withdrawn", (long long)st.rows_withdrawn);
+		printf("%s: %d file%s, %lld rows read = %lld loaded + %lld rejected%s; "
 		       "%lld values flagged; %lld new records, %lld events%s\n", name, st.files,
 		       st.files == 1 ? "" : "s", (long long)st.rows_read, (long long)st.rows_loaded,
-		       (long long)st.rows_rejected, (long long)st.values_flagged,
+		       (long long)st.rows_rejected, wd, (long long)st.values_flagged,
 		       (long long)st.records_new, (long long)st.events,
 		       st.replaced_batches ? " (replaced an earlier load)" : "");
+	}
 	return 0;
 }

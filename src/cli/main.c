@@ -34,6 +34,7 @@ static const struct braid_cmd commands[] = {
 	{"release", "release protected counts of people under an agreement", cmd_release},
 	{"releases", "list releases; --set-budget: an agreement's epsilon", cmd_releases},
 	{"client", "one client's service history for a caseworker (audited)", cmd_client},
+	{"withdraw", "remove a person (opt-out) or a source from every store", cmd_withdraw},
 };
 
 static void usage(FILE *f)

@@ -342,6 +342,12 @@ struct loader {
 	struct braid_csv *csv;
 	struct braid_err perr;    /* the producer's error */
 	braid_rc prc;
+
+	/* Withdrawal (braid withdraw): tokens of persons who opted out,
+	 * sorted, read once before the load; their rows are counted and
+	 * dropped, never stored. */
+	unsigned char *wtok;
+	size_t nwtok;
 };
 
 static braid_rc file_hash(const char *path, char hex[65], unsigned long long *size,
@@ -835,6 +841,15 @@ static braid_rc load_row(struct loader *L, struct braid_csv *r, char **fields, s
 					    .source_record_id = rid};
 		uint32_t present;
 		flagged = build_identity(L, fields, &id, &present);
+		if (L->nwtok) {
+			unsigned char tok[2][BRAID_TOKEN_LEN];
+			int nt = braid_store_person_tokens(L->s, &id, tok);
+			for (int t = 0; t < nt; t++)
+				if (braid_token_find(L->wtok, L->nwtok, tok[t])) {
+					L->st->rows_withdrawn++;
+					return BRAID_OK;
+				}
+		}
 		const char *const *v = id.v;
 		long by = 0;
 		if (*v[BRAID_F_BIRTH_YEAR])
@@ -1330,6 +1345,7 @@ static void loader_release(struct loader *L)
 	free(L->ev);
 	free(L->attrcol);
 	braid_address_tables_free(L->addr);
+	free(L->wtok);
 }
 
 braid_rc braid_ingest_files(struct braid_store *s, const char *name,
@@ -1416,7 +1432,9 @@ braid_rc braid_ingest_files(struct braid_store *s, const char *name,
 		braid_spec_free(spec);
 		return rc;
 	}
-	rc = braid_store_rid_scan(s, L.source_id, prefill_cb, &L, err);
+	rc = braid_store_withdrawn_tokens(s, &L.wtok, &L.nwtok, err);
+	if (!rc)
+		rc = braid_store_rid_scan(s, L.source_id, prefill_cb, &L, err);
 	if (!rc)
 		rc = braid_store_next_id(s, "records", &L.next_key, err);
 	if (!rc)

@@ -16,6 +16,9 @@
 struct braid__vault_keys {
 	unsigned char box[crypto_secretbox_KEYBYTES];
 	unsigned char rid[crypto_shorthash_KEYBYTES];
+	/* Withdrawal tokens (withdrawn.c): keyed BLAKE2b of a withdrawn
+	 * person's name and dob, and SSN. */
+	unsigned char tok[crypto_generichash_KEYBYTES];
 	/* Nonces: a random 16-byte prefix per open and a counter, so that no
 	 * nonce repeats without a getrandom call per row. */
 	unsigned char nonce[crypto_secretbox_NONCEBYTES];

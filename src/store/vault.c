@@ -39,6 +39,7 @@ braid_rc braid__vault_load_keys(const char *key_path, struct braid__vault_keys *
 	}
 	crypto_kdf_derive_from_key(k->box, sizeof k->box, 1, KDF_CTX, master);
 	crypto_kdf_derive_from_key(k->rid, sizeof k->rid, 2, KDF_CTX, master);
+	crypto_kdf_derive_from_key(k->tok, sizeof k->tok, 3, KDF_CTX, master);
 	sodium_memzero(master, sizeof master);
 	randombytes_buf(k->nonce, sizeof k->nonce);
 	/* The low 8 bytes count (sodium_increment is little-endian), the

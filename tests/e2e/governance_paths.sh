@@ -74,4 +74,82 @@ test_client_view_denied_without_agreement_and_audited() {
 	expect_exit 4 as cw "$CK" "$BRAID" client PZZZZZZZZZZZZ --purpose reentry-referral
 }
 
+# planted: identifier values of the fixtures that must never be readable
+PLANTED="Xylophonewicz XYLOPHONEWICZ Quentin QUENTIN 219447788 219-44-7788 1980-03-04 19800304 Oppenheimerova Wilhelmina 555667777 1990-07-08"
+# no_planted FILE...: none of the planted values in the bytes of the files
+no_planted() {
+	local v f
+	for f in "$@"; do
+		[ -e "$f" ] || continue
+		for v in $PLANTED; do
+			if grep -aqF "$v" "$f"; then fail "'$v' found in $f"; fi
+		done
+	done
+}
+
+test_withdrawn_person_is_gone_and_not_reloaded() {
+	setup
+	local rk; rk=$(sqlite3 ws/braid.db "SELECT count(*) FROM records")
+	assert_eq "$rk" "5"
+	expect_exit 6 as cw "$CK" "$BRAID" withdraw --person "$PID"
+	expect_exit 0 "$BRAID" withdraw --person "$PID"
+	assert_contains "$OUT" "3 records, 3 events removed"
+	assert_eq "$(sqlite3 ws/braid.db "SELECT count(*) FROM records")" "2"
+	assert_eq "$(sqlite3 ws/braid.db "SELECT count(*) FROM events")" "2"
+	assert_eq "$(sqlite3 ws/braid.db "SELECT count(*) FROM person_record WHERE person_id='$PID'")" "0"
+	assert_eq "$(sqlite3 ws/vault.db "SELECT count(*) FROM identities")" "2"
+	assert_eq "$(sqlite3 ws/braid.db "SELECT status FROM person WHERE person_id='$PID'")" "withdrawn"
+	assert_eq "$(sqlite3 ws/braid.db "SELECT count(*) FROM person_history WHERE person_id='$PID' AND event='withdrawn'")" "1"
+	# Idempotent: a second withdrawal removes nothing and adds no history.
+	expect_exit 0 "$BRAID" withdraw --person "$PID"
+	assert_contains "$OUT" "0 records"
+	assert_eq "$(sqlite3 ws/braid.db "SELECT count(*) FROM person_history WHERE event='withdrawn'")" "1"
+	# Reloads: the same files again, and a new file where the person comes
+	# back spelled differently (case) without SSN, and under another name
+	# with the same SSN; only the stranger J11 is loaded.
+	expect_exit 0 "$BRAID" ingest jail "$FX/jail.csv" --replace
+	assert_contains "$OUT" "1 withdrawn"
+	expect_exit 0 "$BRAID" ingest hmis "$FX/hmis.csv" --replace
+	assert_contains "$OUT" "1 withdrawn"
+	printf 'INMATE_ID,LAST,FIRST,DOB,SSN,BOOKED,RELEASED,PROGRAM,FACILITY\nJ9,XYLOPHONEWICZ,quentin,1980-03-04,,2026-06-01,2026-06-02,,CFCF\nJ10,Other,Person,1970-01-01,219-44-7788,2026-06-01,2026-06-02,,CFCF\nJ11,New,Person,1971-01-01,,2026-06-01,2026-06-02,,CFCF\n' > jail2.csv
+	expect_exit 0 "$BRAID" ingest jail jail2.csv --format json
+	assert_eq "$(printf '%s' "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["rows_loaded"], d["rows_withdrawn"])')" "1 2"
+	relink
+	if grep -q ',J1,\|,J9,\|,J10,\|,H1,\|,B1,' persons.csv; then fail "a withdrawn record is back: $(cat persons.csv)"; fi
+	# Nothing of the person is left in any store, log or journal (the
+	# vault holds only sealed rows and keyed tokens).
+	no_planted ws/braid.db ws/braid.db-journal ws/vault.db ws/braid.conf
+	expect_exit 0 "$BRAID" audit verify
+	"$BRAID" audit show | grep -q "withdraw-person.*allow" || fail "withdrawal not audited"
+	"$BRAID" audit show | grep -q "withdraw-person.*deny" || fail "refused withdrawal not audited"
+}
+
+test_withdrawn_source_leaves_no_rows() {
+	setup
+	expect_exit 0 "$BRAID" withdraw --source jail
+	assert_contains "$OUT" "2 records, 2 events"
+	assert_eq "$(sqlite3 ws/braid.db "SELECT count(*) FROM records WHERE source_id=(SELECT id FROM sources WHERE name='jail')")" "0"
+	assert_eq "$(sqlite3 ws/vault.db "SELECT count(*) FROM identities WHERE source_id=(SELECT 1)")" "0"
+	assert_eq "$(sqlite3 ws/braid.db "SELECT count(*) FROM person_history WHERE event='withdrawn'")" "2"
+	assert_eq "$(sqlite3 ws/braid.db "SELECT size FROM person WHERE person_id='$PID'")" "2"
+	# The caseworker's view no longer has jail events.
+	expect_exit 0 as cw "$CK" "$BRAID" client "$PID" --purpose reentry-referral
+	assert_not_contains "$OUT" "jail_booking"
+	assert_contains "$OUT" "shelter_stay"
+	# A source withdrawal keeps no tokens: the agency may load again.
+	expect_exit 0 "$BRAID" ingest jail "$FX/jail.csv"
+	assert_contains "$OUT" "2 loaded"
+}
+
+test_loaded_stores_hold_no_planted_identifier() {
+	setup
+	"$BRAID" rejects jail >/dev/null 2>&1 || true
+	"$BRAID" audit show > audit.txt
+	as cw "$CK" "$BRAID" client "$PID" --purpose reentry-referral > view.txt
+	no_planted ws/braid.db ws/braid.conf audit.txt view.txt
+	# ...but the vault does hold them, sealed: the linker reads them back.
+	BRAID_USER=lin BRAID_KEY=$LK "$BRAID" export persons --out p.csv 2>/dev/null
+	no_planted ws/vault.db
+}
+
 run_tests
