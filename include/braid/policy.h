@@ -353,6 +353,19 @@ braid_rc braid_withdraw_person(struct braid_store *s, const char *person_id,
 			       struct braid_withdraw_stats *ws, struct braid_err *err);
 braid_rc braid_withdraw_source(struct braid_store *s, const char *source,
 			       struct braid_withdraw_stats *ws, struct braid_err *err);
+/* Destroy part of a source: what is an OR of BRAID_DESTROY_SOURCE_ROWS
+ * (rows, and with them identifiers and links), _IDENTIFIERS (the vault's
+ * rows only) and _LINKS (its records leave the person index). */
+braid_rc braid_destroy_source(struct braid_store *s, const char *source, unsigned what,
+			      struct braid_withdraw_stats *ws, struct braid_err *err);
+
+/* ---------------------------------------------------------------- retention
+ * (src/policy/retention.c) The day from which what agreement a names must
+ * be destroyed — its end date, or its revocation date when earlier, plus
+ * its destruction delay — into due (11 bytes).  Returns 1 when that day is
+ * on or before as_of ("YYYY-MM-DD") and a names something to destroy, 0
+ * otherwise (due is still filled; "" for a draft). */
+int braid_retention_due(const struct braid_agreement *a, const char *as_of, char due[11]);
 
 /* "YYYY-MM-DD" of today (UTC) into out (>= 11 bytes). */
 void braid_today(char out[11]);

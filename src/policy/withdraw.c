@@ -84,9 +84,10 @@ static braid_rc person_keys(struct braid_store *s, const char *pid, int64_t **ke
 	return rc;
 }
 
-static braid_rc withdraw_person_tx(struct braid_store *s, const char *pid,
+static braid_rc withdraw_person_tx(struct braid_store *s, const char *pid, unsigned what,
 				   struct braid_withdraw_stats *ws, struct braid_err *err)
 {
+	(void)what; /* a person leaves everything */
 	int64_t exists = 0;
 	braid_rc rc = run(s, "SELECT count(*) FROM person WHERE person_id=?1", pid, 0, NULL,
 			  &exists, err);
@@ -140,9 +141,14 @@ static braid_rc withdraw_person_tx(struct braid_store *s, const char *pid,
 	return rc;
 }
 
-static braid_rc withdraw_source_tx(struct braid_store *s, const char *name,
+/* what: enum braid_destroy (exports are the CLI's business). */
+static braid_rc withdraw_source_tx(struct braid_store *s, const char *name, unsigned what,
 				   struct braid_withdraw_stats *ws, struct braid_err *err)
 {
+	/* Rows imply identifiers and links: records without them would be
+	 * rows nobody can link, and links to deleted rows mean nothing. */
+	if (what & BRAID_DESTROY_SOURCE_ROWS)
+		what |= BRAID_DESTROY_IDENTIFIERS | BRAID_DESTROY_LINKS;
 	int64_t sid = 0;
 	braid_rc rc = braid_store_source_get(s, name, &sid, NULL, err);
 	if (rc)
@@ -163,6 +169,9 @@ static braid_rc withdraw_source_tx(struct braid_store *s, const char *name,
 	int64_t *counts[] = {&ws->records, &ws->events, &ws->rejects, &ws->persons};
 	for (size_t i = 0; i < 4 && !rc; i++)
 		rc = run(s, count_sql[i], NULL, sid, NULL, counts[i], err);
+	enum { L = BRAID_DESTROY_LINKS, R = BRAID_DESTROY_SOURCE_ROWS,
+	       I = BRAID_DESTROY_IDENTIFIERS };
+	static const unsigned mask[] = {L, L, L, L, L, L, R, I, R, I, R, R};
 	static const char *const sql[] = {
 		"INSERT INTO person_history(time,person_id,event,other_id,records,reason)"
 		" SELECT ?1, pr.person_id, 'withdrawn', '', count(*), ?3 FROM person_record pr"
@@ -190,8 +199,14 @@ static braid_rc withdraw_source_tx(struct braid_store *s, const char *name,
 		 * a new agreement allow it. */
 		"DELETE FROM batches WHERE source_id=?2",
 	};
+	if (!(what & R))
+		ws->records = ws->events = ws->rejects = 0;
+	if (!(what & L))
+		ws->persons = 0;
 	for (size_t i = 0; i < sizeof sql / sizeof sql[0] && !rc; i++) {
 		struct braid_stmt *st;
+		if (!(mask[i] & what))
+			continue;
 		if ((rc = braid_store_prepare(s, sql[i], &st, err)))
 			break;
 		/* Statements bind only the parameters they name. */
@@ -208,8 +223,8 @@ static braid_rc withdraw_source_tx(struct braid_store *s, const char *name,
 	return rc;
 }
 
-static braid_rc in_tx(struct braid_store *s, const char *what,
-		      braid_rc (*fn)(struct braid_store *, const char *,
+static braid_rc in_tx(struct braid_store *s, const char *name, unsigned what,
+		      braid_rc (*fn)(struct braid_store *, const char *, unsigned,
 				     struct braid_withdraw_stats *, struct braid_err *),
 		      struct braid_withdraw_stats *ws, struct braid_err *err)
 {
@@ -219,7 +234,7 @@ static braid_rc in_tx(struct braid_store *s, const char *what,
 		rc = braid_store_begin(s, err);
 	if (rc)
 		return rc;
-	if ((rc = fn(s, what, ws, err)) || (rc = braid_store_commit(s, err))) {
+	if ((rc = fn(s, name, what, ws, err)) || (rc = braid_store_commit(s, err))) {
 		braid_store_rollback(s);
 		memset(ws, 0, sizeof *ws);
 	}
@@ -229,11 +244,17 @@ static braid_rc in_tx(struct braid_store *s, const char *what,
 braid_rc braid_withdraw_person(struct braid_store *s, const char *person_id,
 			       struct braid_withdraw_stats *ws, struct braid_err *err)
 {
-	return in_tx(s, person_id, withdraw_person_tx, ws, err);
+	return in_tx(s, person_id, 0, withdraw_person_tx, ws, err);
 }
 
 braid_rc braid_withdraw_source(struct braid_store *s, const char *source,
 			       struct braid_withdraw_stats *ws, struct braid_err *err)
 {
-	return in_tx(s, source, withdraw_source_tx, ws, err);
+	return braid_destroy_source(s, source, BRAID_DESTROY_SOURCE_ROWS, ws, err);
+}
+
+braid_rc braid_destroy_source(struct braid_store *s, const char *source, unsigned what,
+			      struct braid_withdraw_stats *ws, struct braid_err *err)
+{
+	return in_tx(s, source, what, withdraw_source_tx, ws, err);
 }
