@@ -148,16 +148,17 @@ struct braid__model {
 	uint64_t u_pairs;           /* random pairs sampled */
 	int em_iters_run;
 	uint64_t labelled_matches;
-	/* u of the household comparisons (address, phone, zip) among random
-	 * pairs whose surnames agree exactly and first names do not: one
-	 * household shares surname, address and phone, so between such
-	 * records these agree far more often than u says.  has_uc = 0: not
+	/* u of the household comparisons (address, phone, zip, and the date
+	 * of birth: twins) among random pairs whose surnames agree exactly
+	 * and first names do not: one household shares surname, address and
+	 * phone, so between such records these agree far more often than u
+	 * says.  has_uc = 0: not
 	 * estimated (too few such pairs, or a model loaded without it). */
 	double uc[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
 	int has_uc;
 };
-/* Comparisons whose u is taken given an agreeing surname. */
-#define BRAID__HOUSEHOLD_CMPS ((1u << BRAID_LC_ADDRESS) | (1u << BRAID_LC_PHONE) | (1u << BRAID_LC_ZIP))
+/* Comparisons whose u is taken among family-like pairs. */
+#define BRAID__HOUSEHOLD_CMPS ((1u << BRAID_LC_ADDRESS) | (1u << BRAID_LC_PHONE) | (1u << BRAID_LC_ZIP) | (1u << BRAID_LC_DOB))
 
 /* ------------------------------------------------------------ the linker */
 struct braid_linker {

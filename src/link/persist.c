@@ -151,6 +151,13 @@ static braid_rc load(struct braid_linker *l, json_t *root, struct braid_err *err
 			md.m[c][k] = m;
 			md.u[c][k] = u;
 			md.w[c][k] = w;
+			/* u given an agreeing surname (model.c's household
+			 * adjustment), present when it was estimated */
+			double uc;
+			if (!get_real(e, "u_same_surname", &uc) && uc > 0) {
+				md.uc[c][k] = uc;
+				md.has_uc = 1;
+			}
 		}
 		active |= 1u << c;
 	}
