@@ -77,6 +77,7 @@ int cmd_release(struct cli *cli, int argc, char **argv);
 int cmd_releases(struct cli *cli, int argc, char **argv);
 int cmd_client(struct cli *cli, int argc, char **argv);
 int cmd_withdraw(struct cli *cli, int argc, char **argv);
+int cmd_retention(struct cli *cli, int argc, char **argv);
 
 /* Open the workspace's store and policy layer and authenticate the caller
  * (--as or $BRAID_USER, key in $BRAID_KEY); every command that reads data

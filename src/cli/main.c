@@ -35,6 +35,7 @@ static const struct braid_cmd commands[] = {
 	{"releases", "list releases; --set-budget: an agreement's epsilon", cmd_releases},
 	{"client", "one client's service history for a caseworker (audited)", cmd_client},
 	{"withdraw", "remove a person (opt-out) or a source from every store", cmd_withdraw},
+	{"retention", "destroy what ended agreements name, once due", cmd_retention},
 };
 
 static void usage(FILE *f)

@@ -152,4 +152,37 @@ test_loaded_stores_hold_no_planted_identifier() {
 	no_planted ws/vault.db
 }
 
+test_retention_destroys_what_the_agreement_names_once_due() {
+	setup
+	# A research agreement on jail that ended mid-2026 and asks for the
+	# rows to go 30 days later; the CJIS agreement covers jail until
+	# 2026-12-31.
+	sed -e 's/^id: .*/id: jail-research-2026/' -e 's/^end: .*/end: 2026-06-30/' \
+	    -e 's/^  what: .*/  what: [source_rows]/' -e 's/^  within_days: .*/  within_days: 30/' \
+	    -e '/^  hmis:/d' "$EX/cjis-jail.yaml" > research.yaml
+	"$BRAID" agreement add research.yaml >/dev/null
+	expect_exit 0 "$BRAID" retention run --as-of 2026-07-30
+	assert_contains "$OUT" "nothing due"
+	assert_eq "$(sqlite3 ws/braid.db "SELECT count(*) FROM records")" "5"
+	# Due, but the CJIS agreement still covers jail: kept.
+	expect_exit 0 "$BRAID" retention run --as-of 2026-07-31
+	assert_contains "$OUT" "jail-research-2026: due 2026-07-31: jail kept (agreement cjis-reentry-casework-2026 covers it)"
+	assert_eq "$(sqlite3 ws/braid.db "SELECT count(*) FROM records")" "5"
+	# Only an admin runs retention.
+	expect_exit 6 as cw "$CK" "$BRAID" retention run --as-of 2027-02-01
+	# Once the CJIS agreement has ended too, the rows go.
+	expect_exit 0 "$BRAID" retention run --as-of 2027-02-14
+	assert_contains "$OUT" "jail-research-2026: due 2026-07-31: jail: 2 records, 2 events, 0 rejects, identifiers, links destroyed"
+	assert_contains "$OUT" "cjis-reentry-casework-2026: due 2027-01-01: exports: 0 release directories"
+	assert_eq "$(sqlite3 ws/braid.db "SELECT count(*) FROM records")" "3"
+	assert_eq "$(sqlite3 ws/vault.db "SELECT count(*) FROM identities")" "3"
+	assert_eq "$(sqlite3 ws/braid.db "SELECT count(*) FROM person_record pr JOIN records r USING(record_key)")" "3"
+	# Idempotent: a second run destroys nothing more.
+	expect_exit 0 "$BRAID" retention run --as-of 2027-03-01
+	assert_contains "$OUT" "jail-research-2026: destroyed before"
+	assert_not_contains "$OUT" "records, "
+	"$BRAID" audit show | grep -q "retention.*jail-research-2026.*allow" || fail "retention not audited"
+	expect_exit 0 "$BRAID" audit verify
+}
+
 run_tests
