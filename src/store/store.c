@@ -83,6 +83,15 @@ static braid_rc key_path(const char *dir, const struct conf *c, char *out, size_
 	return join(out, n, dir, c->key_file);
 }
 
+braid_rc braid__store_key_path(const char *dir, char *out, size_t n, struct braid_err *err)
+{
+	struct conf c;
+	braid_rc rc = conf_read(dir, &c, err);
+	if (!rc && key_path(dir, &c, out, n))
+		rc = braid_err_set(err, BRAID_ETOOBIG, "key path too long");
+	return rc;
+}
+
 braid_rc braid_workspace_init(const char *dir, struct braid_err *err)
 {
 	if (sodium_init() < 0)

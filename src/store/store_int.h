@@ -17,8 +17,11 @@ struct braid__vault_keys {
 	unsigned char box[crypto_secretbox_KEYBYTES];
 	unsigned char rid[crypto_shorthash_KEYBYTES];
 	/* Withdrawal tokens (withdrawn.c): keyed BLAKE2b of a withdrawn
-	 * person's name and dob, and SSN. */
+	 * person's name and dob, and SSN.  A random key kept sealed in
+	 * vault.meta (not derived from the file key), so that a key rotation
+	 * re-seals it instead of orphaning every token; loaded on first use. */
 	unsigned char tok[crypto_generichash_KEYBYTES];
+	int tok_loaded;
 	/* Nonces: a random 16-byte prefix per open and a counter, so that no
 	 * nonce repeats without a getrandom call per row. */
 	unsigned char nonce[crypto_secretbox_NONCEBYTES];
@@ -105,6 +108,16 @@ braid_rc braid__sqlite_open(const char *dir, const struct braid__vault_keys *key
 braid_rc braid__sqlite_create(const char *dir, struct braid_err *err);
 
 /* Vault crypto (vault.c). */
+/* The keys derived from a 32-byte master key (the key file's bytes). */
+void braid__vault_derive(const unsigned char master[crypto_kdf_KEYBYTES],
+			 struct braid__vault_keys *k);
+/* The token key's record key in seals (no record has a negative key). */
+#define BRAID__TOKEN_KEY_ID (-1)
+/* Load (or create, inside the caller's transaction or autocommit) the
+ * token key into s->keys.tok (withdrawn.c). */
+braid_rc braid__vault_token_key(struct braid_store *s, struct braid_err *err);
+/* The path of the workspace's key file (store.c). */
+braid_rc braid__store_key_path(const char *dir, char *out, size_t n, struct braid_err *err);
 braid_rc braid__vault_load_keys(const char *key_path, struct braid__vault_keys *k,
 				struct braid_err *err);
 /* Seal m (n bytes) for record/reject `key`: out gets nonce || box.  The

@@ -37,15 +37,21 @@ braid_rc braid__vault_load_keys(const char *key_path, struct braid__vault_keys *
 				     "vault key '%s' must be exactly %d bytes", key_path,
 				     (int)sizeof master);
 	}
+	braid__vault_derive(master, k);
+	sodium_memzero(master, sizeof master);
+	return BRAID_OK;
+}
+
+void braid__vault_derive(const unsigned char master[crypto_kdf_KEYBYTES],
+			 struct braid__vault_keys *k)
+{
+	memset(k, 0, sizeof *k); /* the token key is loaded from the vault */
 	crypto_kdf_derive_from_key(k->box, sizeof k->box, 1, KDF_CTX, master);
 	crypto_kdf_derive_from_key(k->rid, sizeof k->rid, 2, KDF_CTX, master);
-	crypto_kdf_derive_from_key(k->tok, sizeof k->tok, 3, KDF_CTX, master);
-	sodium_memzero(master, sizeof master);
 	randombytes_buf(k->nonce, sizeof k->nonce);
 	/* The low 8 bytes count (sodium_increment is little-endian), the
 	 * random high 16 bytes keep opens apart. */
 	memset(k->nonce, 0, 8);
-	return BRAID_OK;
 }
 
 size_t braid__vault_sealed_len(size_t n)

@@ -18,6 +18,53 @@
 static const char table_sql[] =
 	"CREATE TABLE IF NOT EXISTS vault.withdrawn(token TEXT PRIMARY KEY)" /* hex */;
 
+braid_rc braid__vault_token_key(struct braid_store *s, struct braid_err *err)
+{
+	if (s->keys.tok_loaded)
+		return BRAID_OK;
+	struct braid_stmt *st;
+	braid_rc rc = braid_store_prepare(s, "SELECT value FROM vault.meta WHERE key='token_key'",
+					  &st, err);
+	if (rc)
+		return rc;
+	int row = 0;
+	unsigned char sealed[256], *plain = NULL;
+	size_t slen = 0, plen = 0;
+	if (!(rc = braid_stmt_step(st, &row, err)) && row) {
+		const char *hex = braid_stmt_text(st, 0);
+		if (sodium_hex2bin(sealed, sizeof sealed, hex, strlen(hex), NULL, &slen, NULL) ||
+		    braid__vault_open(&s->keys, BRAID__TOKEN_KEY_ID, sealed, slen, &plain, &plen) ||
+		    plen != sizeof s->keys.tok)
+			rc = braid_err_set(err, BRAID_ECRYPTO,
+					   "vault token key does not decrypt with this vault key");
+		else
+			memcpy(s->keys.tok, plain, sizeof s->keys.tok);
+		if (plain) {
+			sodium_memzero(plain, plen);
+			free(plain);
+		}
+	}
+	braid_stmt_finalize(st);
+	if (rc || row) {
+		s->keys.tok_loaded = !rc;
+		return rc;
+	}
+	/* First use: a random key, sealed under the vault key. */
+	randombytes_buf(s->keys.tok, sizeof s->keys.tok);
+	slen = braid__vault_sealed_len(sizeof s->keys.tok);
+	braid__vault_seal(&s->keys, BRAID__TOKEN_KEY_ID, s->keys.tok, sizeof s->keys.tok, sealed);
+	char hex[2 * sizeof sealed + 1];
+	sodium_bin2hex(hex, sizeof hex, sealed, slen);
+	if (!(rc = braid_store_prepare(s, "INSERT INTO vault.meta(key,value) VALUES('token_key',?1)",
+				       &st, err))) {
+		braid_stmt_bind_text(st, 1, hex, -1);
+		rc = braid_stmt_step(st, &row, err);
+		braid_stmt_finalize(st);
+	}
+	s->keys.tok_loaded = !rc;
+	return rc;
+}
+
 /* Folded value of s into out (bounded); returns its length. */
 static size_t fold(const char *s, char *out, size_t cap)
 {
@@ -73,7 +120,9 @@ static braid_rc keep_tokens(struct braid_store *s, int64_t key, struct braid_err
 	int row = 0;
 	/* The portable API has no blob column: the sealed bytes travel as
 	 * hex. */
-	braid_rc rc;
+	braid_rc rc = braid__vault_token_key(s, err);
+	if (rc)
+		return rc;
 	rc = braid_store_prepare(s, "SELECT hex(sealed) FROM vault.identities WHERE record_key=?1",
 				 &st, err);
 	if (rc)
@@ -150,6 +199,8 @@ braid_rc braid_store_withdrawn_tokens(struct braid_store *s, unsigned char **out
 	*n = 0;
 	struct braid_stmt *st;
 	braid_rc rc = braid_store_exec(s, table_sql, err);
+	if (!rc)
+		rc = braid__vault_token_key(s, err);
 	if (!rc)
 		rc = braid_store_prepare(s, "SELECT token FROM vault.withdrawn",
 					 &st, err);

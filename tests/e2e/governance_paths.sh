@@ -185,4 +185,13 @@ test_retention_destroys_what_the_agreement_names_once_due() {
 	expect_exit 0 "$BRAID" audit verify
 }
 
+test_first_withdrawal_of_a_single_record_person_holds() {
+	setup
+	local p2; p2=$(grep '^hmis,H2,' persons.csv | cut -d, -f3)
+	expect_exit 0 "$BRAID" withdraw --person "$p2"
+	assert_contains "$OUT" "1 records"
+	expect_exit 0 "$BRAID" ingest hmis "$FX/hmis.csv" --replace
+	assert_contains "$OUT" "1 loaded + 0 rejected + 1 withdrawn"
+}
+
 run_tests
