@@ -560,7 +560,7 @@ char *braid_linker_model_text(const struct braid_linker *l)
 					      braid_link_level_name((enum braid_link_cmp)c, k),
 					      md->m[c][k], md->u[c][k], md->w[c][k]);
 			if (!rc && md->has_uc && (BRAID__HOUSEHOLD_CMPS & (1u << c)))
-				rc = braid_buf_printf(&b, "  u given same surname %.6f", md->uc[c][k]);
+				rc = braid_buf_printf(&b, "  u among family-like pairs %.6f", md->uc[c][k]);
 			rc = rc ? rc : braid_buf_putc(&b, '\n');
 		}
 	}
