@@ -3,6 +3,7 @@
  */
 #include "cli.h"
 
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,4 +103,12 @@ void cli_progress_end(struct cli_progress *p)
 {
 	if (p->on)
 		fprintf(stderr, "\r\033[K");
+}
+
+void cli_print_json(const json_t *j)
+{
+	char *out = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	if (out)
+		printf("%s\n", out);
+	free(out);
 }

@@ -49,6 +49,11 @@ void cli_progress_begin(struct cli_progress *p, const struct cli *cli,
 void cli_progress_update(struct cli_progress *p, unsigned long long done);
 void cli_progress_end(struct cli_progress *p);
 
+/* Print a JSON value indented, keys in insertion order, then a newline
+ * (borrowed: the caller still owns j). */
+struct json_t;
+void cli_print_json(const struct json_t *j);
+
 /* The subcommands. */
 int cmd_version(struct cli *cli, int argc, char **argv);
 int cmd_synth(struct cli *cli, int argc, char **argv);
@@ -78,6 +83,7 @@ int cmd_releases(struct cli *cli, int argc, char **argv);
 int cmd_client(struct cli *cli, int argc, char **argv);
 int cmd_withdraw(struct cli *cli, int argc, char **argv);
 int cmd_retention(struct cli *cli, int argc, char **argv);
+int cmd_key(struct cli *cli, int argc, char **argv);
 
 /* Open the workspace's store and policy layer and authenticate the caller
  * (--as or $BRAID_USER, key in $BRAID_KEY); every command that reads data

@@ -219,10 +219,7 @@ int cmd_agreements(struct cli *cli, int argc, char **argv)
 		       srcs, a->summary);
 	}
 	if (json) {
-		char *out = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		if (out)
-			printf("%s\n", out);
-		free(out);
+		cli_print_json(arr);
 		json_decref(arr);
 	}
 	cli_logout(s, p);

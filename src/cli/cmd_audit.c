@@ -88,10 +88,8 @@ int cmd_audit(struct cli *cli, int argc, char **argv)
 			       "DECISION\n");
 		rc = braid_policy_audit_iter(p, user, since, print_entry, arr, &err);
 		if (json) {
-			char *out = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-			if (!rc && out)
-				printf("%s\n", out);
-			free(out);
+			if (!rc)
+				cli_print_json(arr);
 			json_decref(arr);
 		}
 	}

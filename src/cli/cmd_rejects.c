@@ -90,10 +90,7 @@ int cmd_rejects(struct cli *cli, int argc, char **argv)
 	    braid_store_reject_iter(s, sid, c.raw, cb, &c, &err))
 		ex = cli_fail(&err);
 	else if (c.json) {
-		char *t = json_dumps(c.arr, JSON_INDENT(2));
-		if (t)
-			puts(t);
-		free(t);
+		cli_print_json(c.arr);
 	}
 	json_decref(c.arr);
 	braid_store_close(s);

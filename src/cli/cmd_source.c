@@ -181,10 +181,7 @@ int cmd_sources(struct cli *cli, int argc, char **argv)
 	if (braid_store_source_list(s, list_cb, &c, &err))
 		ex = cli_fail(&err);
 	else if (json) {
-		char *t = json_dumps(c.arr, JSON_INDENT(2));
-		if (t)
-			puts(t);
-		free(t);
+		cli_print_json(c.arr);
 	}
 	json_decref(c.arr);
 	braid_store_close(s);

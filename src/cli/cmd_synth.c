@@ -117,10 +117,7 @@ int cmd_synth(struct cli *cli, int argc, char **argv)
 			json_object_set_new(src, st.source_names[i], s);
 		}
 		json_object_set_new(j, "sources", src);
-		char *txt = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		if (txt)
-			printf("%s\n", txt);
-		free(txt);
+		cli_print_json(j);
 		json_decref(j);
 		return 0;
 	}
