@@ -28,7 +28,7 @@
 static const char *const rule_names[R__COUNT] = {
 	"ssn", "dob", "last_phonetic+first_initial", "first+birth_year",
 	"zip+last", "first+zip", "phone", "email", "other_id",
-	"first_phonetic+last_phonetic", "first+address",
+	"first_phonetic+last_phonetic", "first+address", "first+last_initial",
 };
 
 /* A rule id is a base rule, optionally refined by one more attribute
@@ -95,6 +95,7 @@ static uint32_t base_covers(int rule)
 	case R_FIRSTPH_LASTPH: return B(BRAID_LC_FIRST) | B(BRAID_LC_LAST);
 	case R_FIRST_ADDR: return B(BRAID_LC_FIRST) | B(BRAID_LC_ADDRESS) | B(BRAID_LC_ZIP) |
 				  B(BRAID_LC_CITY);
+	case R_FIRST_LI: return B(BRAID_LC_FIRST) | B(BRAID_LC_LAST);
 	default: return 0;
 	}
 }
@@ -164,6 +165,9 @@ static uint64_t base_key(int rule, const struct braid__lrec *r)
 		return r->other ? key2(rule, r->other, 0) : 0;
 	case R_FIRSTPH_LASTPH:
 		return r->first_ph && r->last_ph ? key2(rule, r->first_ph, r->last_ph) : 0;
+	case R_FIRST_LI:
+		return r->first && r->li ? key2(rule, r->first_nick ? r->first_nick : r->first,
+						(uint8_t)r->li) : 0;
 	case R_FIRST_ADDR:
 		return r->first && r->street && r->number
 			       ? key2(rule, mix(r->first_nick ? r->first_nick : r->first, r->number),
@@ -313,17 +317,22 @@ static void blocking_release(struct blocking *b, int nrules)
  * key.  Order matters only for which rule "owns" a pair. */
 static void choose_rules(struct braid_linker *l)
 {
-	static const int cand[] = {R_SSN, R_DOB, R_LASTPH_FI, R_FIRST_BY, R_ZIP_LAST,
+	static const int cand[] = {R_SSN, R_DOB, R_LASTPH_FI, R_FIRST_BY, R_FIRST_LI, R_ZIP_LAST,
 				   R_FIRST_ADDR, R_FIRST_ZIP, R_PHONE, R_EMAIL, R_OTHER,
 				   R_FIRSTPH_LASTPH};
 	uint64_t need = l->n / 100 > 2 ? l->n / 100 : 2;
 	l->nrules = 0;
-	int have_addr = 0;
+	int have_addr = 0, have_by = 0;
 	for (size_t c = 0; c < sizeof cand / sizeof cand[0]; c++) {
 		/* a surname change is caught by first name + address where
 		 * addresses exist; first name + ZIP (large blocks in a city of
 		 * few ZIPs) only where they do not */
 		if (cand[c] == R_FIRST_ZIP && have_addr)
+			continue;
+		/* without dates of birth, first name + last initial takes the
+		 * place of first name + birth year: it finds a surname typo
+		 * past the first letter when the ZIP is mistyped too */
+		if (cand[c] == R_FIRST_LI && have_by)
 			continue;
 		uint64_t have = 0;
 		for (size_t i = 0; i < l->n && have < need; i++)
@@ -331,6 +340,7 @@ static void choose_rules(struct braid_linker *l)
 		if (have >= need) {
 			l->rules[l->nrules++] = cand[c];
 			have_addr |= cand[c] == R_FIRST_ADDR;
+			have_by |= cand[c] == R_FIRST_BY;
 		}
 	}
 }
@@ -386,6 +396,7 @@ static braid_rc refine_rules(struct braid_linker *l)
 		case R_FIRST_BY: f1 = REF_LI; f2 = REF_BM; break;
 		case R_ZIP_LAST: f1 = REF_FI; f2 = REF_BY; break;
 		case R_FIRST_ZIP: f1 = REF_LI; f2 = REF_BY; break;
+		case R_FIRST_LI: f1 = REF_ZIP; f2 = REF_BM; break;
 		default: break;
 		}
 		uint64_t pairs = 0, wk = 0;

@@ -448,6 +448,50 @@ TEST(link_background_population_is_linked_well)
 	braid_linker_free(l);
 }
 
+TEST(link_without_dates_first_name_and_last_initial_block)
+{
+	/* no dates of birth: first name + birth year cannot block, and first
+	 * name + last initial takes its place, so a pair whose surname (past
+	 * its first letter) and ZIP are both mistyped is still compared */
+	static struct people p;
+	static char nm[200][2][16];
+	p.n = 0;
+	for (int i = 0; i < 200; i++) {
+		snprintf(nm[i][0], 16, "Q%cX%cZ", 'A' + i % 26, 'A' + i / 26);
+		snprintf(nm[i][1], 16, "191%02d", i % 50);
+		add(&p, i % 2 ? "ANNA" : "PAUL", nm[i][0], "", "", "", nm[i][1]);
+	}
+	uint32_t a = (uint32_t)p.n;
+	add(&p, "GWENDOLYN", "PRICE", "", "", "", "19104");
+	add(&p, "GWENDOLYN", "PRIEC", "", "", "", "19105");
+	struct braid_linker *l = run(&p, NULL);
+	const struct braid_link_rule_plan *pl;
+	size_t np;
+	struct braid_err err = {0};
+	ASSERT_EQ(braid_linker_plan(l, &pl, &np, &err), BRAID_OK);
+	int found = 0;
+	for (size_t i = 0; i < np; i++)
+		found |= !strcmp(pl[i].name, "first+last_initial");
+	ASSERT(found);
+	struct braid_link_pair *pairs;
+	size_t n;
+	ASSERT_EQ(braid_linker_pairs(l, -1e9, &pairs, &n, &err), BRAID_OK);
+	int compared = 0;
+	for (size_t i = 0; i < n; i++)
+		compared |= pairs[i].a == a && pairs[i].b == a + 1;
+	free(pairs);
+	ASSERT(compared);
+	braid_linker_free(l);
+	/* with dates, first name + birth year is there and this rule is not */
+	p.n = 0;
+	background(&p, 100);
+	l = run(&p, NULL);
+	ASSERT_EQ(braid_linker_plan(l, &pl, &np, &err), BRAID_OK);
+	for (size_t i = 0; i < np; i++)
+		ASSERT(strcmp(pl[i].name, "first+last_initial") != 0);
+	braid_linker_free(l);
+}
+
 /* ---------------------------------------------------------------- households */
 TEST(link_shared_home_weighs_less_when_surnames_agree)
 {
