@@ -286,4 +286,16 @@ braid_rc braid_store_withdrawn_tokens(struct braid_store *s, unsigned char **out
 /* 1 when the token tok is in the sorted array toks (n of them). */
 int braid_token_find(const unsigned char *toks, size_t n, const unsigned char *tok);
 
+/* ------------------------------------------------------------ key rotation
+ * (src/store/rotate.c) Re-seal every vault row (identities, raw reject
+ * rows, the token key) under a new random key and recompute the keyed id
+ * hashes, in one transaction, then replace the key file of the workspace
+ * in dir atomically (KEYFILE.new, fsync, rename, fsync of the directory).
+ * On success s keeps working with the new key; the old one is wiped. */
+struct braid_key_rotate_stats {
+	int64_t identities, rejects;
+};
+braid_rc braid_store_key_rotate(struct braid_store *s, const char *dir,
+				struct braid_key_rotate_stats *stats, struct braid_err *err);
+
 #endif

@@ -36,6 +36,7 @@ static const struct braid_cmd commands[] = {
 	{"client", "one client's service history for a caseworker (audited)", cmd_client},
 	{"withdraw", "remove a person (opt-out) or a source from every store", cmd_withdraw},
 	{"retention", "destroy what ended agreements name, once due", cmd_retention},
+	{"key", "rotate the vault key (re-encrypts the vault)", cmd_key},
 };
 
 static void usage(FILE *f)

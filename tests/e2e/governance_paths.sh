@@ -194,4 +194,27 @@ test_first_withdrawal_of_a_single_record_person_holds() {
 	assert_contains "$OUT" "1 loaded + 0 rejected + 1 withdrawn"
 }
 
+test_key_rotate_keeps_data_and_retires_the_old_key() {
+	setup
+	local pid2; pid2=$(grep '^hmis,H2,' persons.csv | cut -d, -f3)
+	"$BRAID" withdraw --person "$pid2" >/dev/null
+	cp vault.key old.key
+	expect_exit 6 as cw "$CK" "$BRAID" key rotate
+	expect_exit 0 "$BRAID" key rotate
+	assert_contains "$OUT" "4 identities"
+	cmp -s vault.key old.key && fail "key file unchanged"
+	[ ! -e vault.key.new ] || fail "vault.key.new left behind"
+	# The linker still reads every identity, duplicate checks still see
+	# loaded ids, and the withdrawn person is still refused at ingest.
+	BRAID_USER=lin BRAID_KEY=$LK "$BRAID" export persons --out after.csv 2>/dev/null
+	assert_eq "$(tail -n +2 after.csv | wc -l | tr -d ' ')" "4"
+	expect_exit 5 "$BRAID" ingest jail "$FX/jail.csv"
+	expect_exit 0 "$BRAID" ingest hmis "$FX/hmis.csv" --replace
+	assert_contains "$OUT" "1 withdrawn"
+	# The old key opens nothing.
+	expect_exit 1 env BRAID_KEY_FILE="$PWD/old.key" BRAID_USER=lin BRAID_KEY=$LK "$BRAID" export persons --out x.csv
+	assert_contains "$OUT" "does not decrypt"
+	"$BRAID" audit show | grep -q "key-rotate.*allow" || fail "rotation not audited"
+}
+
 run_tests
