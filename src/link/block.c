@@ -29,6 +29,7 @@ static const char *const rule_names[R__COUNT] = {
 	"ssn", "dob", "last_phonetic+first_initial", "first+birth_year",
 	"zip+last", "first+zip", "phone", "email", "other_id",
 	"first_phonetic+last_phonetic", "first+address", "first+last_initial",
+	"city+initials",
 };
 
 /* A rule id is a base rule, optionally refined by one more attribute
@@ -96,6 +97,7 @@ static uint32_t base_covers(int rule)
 	case R_FIRST_ADDR: return B(BRAID_LC_FIRST) | B(BRAID_LC_ADDRESS) | B(BRAID_LC_ZIP) |
 				  B(BRAID_LC_CITY);
 	case R_FIRST_LI: return B(BRAID_LC_FIRST) | B(BRAID_LC_LAST);
+	case R_CITY_INITIALS: return B(BRAID_LC_CITY) | B(BRAID_LC_FIRST) | B(BRAID_LC_LAST);
 	default: return 0;
 	}
 }
@@ -168,6 +170,10 @@ static uint64_t base_key(int rule, const struct braid__lrec *r)
 	case R_FIRST_LI:
 		return r->first && r->li ? key2(rule, r->first_nick ? r->first_nick : r->first,
 						(uint8_t)r->li) : 0;
+	case R_CITY_INITIALS:
+		return r->city && r->fi && r->li
+			       ? key2(rule, r->city, (uint64_t)(uint8_t)r->fi << 8 | (uint8_t)r->li)
+			       : 0;
 	case R_FIRST_ADDR:
 		return r->first && r->street && r->number
 			       ? key2(rule, mix(r->first_nick ? r->first_nick : r->first, r->number),
@@ -319,7 +325,7 @@ static void choose_rules(struct braid_linker *l)
 {
 	static const int cand[] = {R_SSN, R_DOB, R_LASTPH_FI, R_FIRST_BY, R_FIRST_LI, R_ZIP_LAST,
 				   R_FIRST_ADDR, R_FIRST_ZIP, R_PHONE, R_EMAIL, R_OTHER,
-				   R_FIRSTPH_LASTPH};
+				   R_FIRSTPH_LASTPH, R_CITY_INITIALS};
 	uint64_t need = l->n / 100 > 2 ? l->n / 100 : 2;
 	l->nrules = 0;
 	int have_addr = 0, have_by = 0;
@@ -330,9 +336,11 @@ static void choose_rules(struct braid_linker *l)
 		if (cand[c] == R_FIRST_ZIP && have_addr)
 			continue;
 		/* without dates of birth, first name + last initial takes the
-		 * place of first name + birth year: it finds a surname typo
-		 * past the first letter when the ZIP is mistyped too */
-		if (cand[c] == R_FIRST_LI && have_by)
+		 * place of first name + birth year (it finds a surname typo
+		 * past the first letter when the ZIP is mistyped too), and
+		 * city + both initials finds typos in both names and the ZIP
+		 * (NCVR with 20 % corrupted: recall 0.909 -> 0.965) */
+		if ((cand[c] == R_FIRST_LI || cand[c] == R_CITY_INITIALS) && have_by)
 			continue;
 		uint64_t have = 0;
 		for (size_t i = 0; i < l->n && have < need; i++)
@@ -397,6 +405,7 @@ static braid_rc refine_rules(struct braid_linker *l)
 		case R_ZIP_LAST: f1 = REF_FI; f2 = REF_BY; break;
 		case R_FIRST_ZIP: f1 = REF_LI; f2 = REF_BY; break;
 		case R_FIRST_LI: f1 = REF_ZIP; f2 = REF_BM; break;
+		case R_CITY_INITIALS: f1 = REF_ZIP; f2 = REF_BM; break;
 		default: break;
 		}
 		uint64_t pairs = 0, wk = 0;

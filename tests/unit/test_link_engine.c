@@ -492,6 +492,36 @@ TEST(link_without_dates_first_name_and_last_initial_block)
 	braid_linker_free(l);
 }
 
+TEST(link_without_dates_city_and_initials_block)
+{
+	/* no dates: a pair with a typo in the first name, in the surname past
+	 * its first letter and in the ZIP is compared through its city and
+	 * initials */
+	static struct people p;
+	static char nm[200][2][16];
+	p.n = 0;
+	for (int i = 0; i < 200; i++) {
+		snprintf(nm[i][0], 16, "Q%cX%cZ", 'A' + i % 26, 'A' + i / 26);
+		snprintf(nm[i][1], 16, "191%02d", i % 50);
+		add(&p, i % 2 ? "ANNA" : "PAUL", nm[i][0], "", "", "", nm[i][1])->v[BRAID_F_CITY] =
+			i % 3 ? "MAXTON" : "BELHAVEN";
+	}
+	uint32_t a = (uint32_t)p.n;
+	add(&p, "GWENDOLYN", "PRICE", "", "", "", "19104")->v[BRAID_F_CITY] = "MAXTON";
+	add(&p, "GWENDOLIN", "PRIEC", "", "", "", "19105")->v[BRAID_F_CITY] = "MAXTON";
+	struct braid_linker *l = run(&p, NULL);
+	struct braid_link_pair *pairs;
+	size_t n;
+	struct braid_err err = {0};
+	ASSERT_EQ(braid_linker_pairs(l, -1e9, &pairs, &n, &err), BRAID_OK);
+	int compared = 0;
+	for (size_t i = 0; i < n; i++)
+		compared |= pairs[i].a == a && pairs[i].b == a + 1;
+	free(pairs);
+	ASSERT(compared);
+	braid_linker_free(l);
+}
+
 /* ---------------------------------------------------------------- households */
 TEST(link_shared_home_weighs_less_when_surnames_agree)
 {
