@@ -286,6 +286,13 @@ braid_rc braid_store_withdrawn_tokens(struct braid_store *s, unsigned char **out
 /* 1 when the token tok is in the sorted array toks (n of them). */
 int braid_token_find(const unsigned char *toks, size_t n, const unsigned char *tok);
 
+/* ------------------------------------------------------------ vault guard
+ * From now on every statement on s that touches the vault schema (read,
+ * write, pragma) fails with BRAID_ESTORE ("not authorized" / "prohibited"), as do ATTACH
+ * and DETACH; identity and reject-row operations fail too.  For sessions of
+ * users who may not read identifiers (cli_login).  Cannot be undone on s. */
+braid_rc braid_store_restrict_vault(struct braid_store *s, struct braid_err *err);
+
 /* ------------------------------------------------------------ key rotation
  * (src/store/rotate.c) Re-seal every vault row (identities, raw reject
  * rows, the token key) under a new random key and recompute the keyed id

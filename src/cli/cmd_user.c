@@ -34,7 +34,13 @@ int cli_login(struct cli *cli, struct braid_store **s, struct braid_policy **p,
 		return cli_usage_error("who is asking? set BRAID_USER (or --as USER) and BRAID_KEY");
 	}
 	const char *key = getenv("BRAID_KEY");
-	if (braid_policy_authenticate(*p, cli->as_user, key ? key : "", u, &err)) {
+	if (braid_policy_authenticate(*p, cli->as_user, key ? key : "", u, &err) ||
+	    /* Defence in depth: whatever a command does, a user who may
+	     * not read identifiers gets a connection that cannot.  Admins
+	     * keep it: withdrawal, retention and key rotation rewrite the
+	     * vault (and their commands check the role themselves). */
+	    (!braid_role_may(u->role, BRAID_ACT_VAULT_READ) && u->role != BRAID_ROLE_ADMIN &&
+	     braid_store_restrict_vault(*s, &err))) {
 		cli_logout(*s, *p);
 		*s = NULL;
 		*p = NULL;

@@ -841,6 +841,40 @@ static braid_rc sq_reject_iter(struct braid_store *bs, int64_t source_id, int wi
 	return rc;
 }
 
+/* ------------------------------------------------------------ vault guard
+ * For sessions whose user may not read identifiers: SQLite asks this for
+ * every table, column, pragma and attachment a statement touches while it
+ * is prepared, so a statement naming the vault schema in any way fails to
+ * prepare, whatever layer builds it.  Detaching or attaching is denied too
+ * (the vault could be attached again under another name). */
+static int vault_guard(void *ctx, int op, const char *a1, const char *a2, const char *db,
+		       const char *trigger)
+{
+	(void)ctx;
+	(void)a1;
+	(void)a2;
+	(void)trigger;
+	if (op == SQLITE_ATTACH || op == SQLITE_DETACH)
+		return SQLITE_DENY;
+	if (db && !sqlite3_stricmp(db, "vault"))
+		return SQLITE_DENY;
+	return SQLITE_OK;
+}
+
+static braid_rc sq_restrict_vault(struct braid_store *bs, struct braid_err *err)
+{
+	struct sq_store *s = (struct sq_store *)bs;
+	/* Statements prepared before (the store's own) were authorised
+	 * already; drop them so that none is reused past the guard. */
+	for (int i = 0; i < Q__COUNT; i++) {
+		sqlite3_finalize(s->q[i]);
+		s->q[i] = NULL;
+	}
+	if (sqlite3_set_authorizer(s->db, vault_guard, NULL) != SQLITE_OK)
+		return sq_err(s->db, err, "set authorizer");
+	return BRAID_OK;
+}
+
 static const struct braid_store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close, .begin = sq_begin, .commit = sq_commit,
@@ -859,6 +893,7 @@ static const struct braid_store_ops sqlite_ops = {
 	.identity_delete = sq_identity_delete, .rid_scan = sq_rid_scan,
 	.reject_add = sq_reject_add, .reject_iter = sq_reject_iter,
 	.identity_put_sealed = sq_identity_put_sealed, .next_id = sq_next_id,
+	.restrict_vault = sq_restrict_vault,
 };
 
 braid_rc braid__sqlite_open(const char *dir, const struct braid__vault_keys *keys,

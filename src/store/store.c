@@ -273,6 +273,8 @@ braid_rc braid_store_identity_put_sealed(struct braid_store *s, int64_t key,
 braid_rc braid_store_next_id(struct braid_store *s, const char *what, int64_t *out,
 			     struct braid_err *err)
 { return s->ops->next_id(s, what, out, err); }
+braid_rc braid_store_restrict_vault(struct braid_store *s, struct braid_err *err)
+{ return s->ops->restrict_vault(s, err); }
 
 /* ------------------------------------------------------------ sealers */
 struct braid_sealer {

@@ -91,6 +91,7 @@ struct braid_store_ops {
 	braid_rc (*reject_iter)(struct braid_store *s, int64_t source_id, int with_raw,
 				int (*cb)(void *, const struct braid_reject *),
 				void *ctx, struct braid_err *err);
+	braid_rc (*restrict_vault)(struct braid_store *s, struct braid_err *err);
 };
 
 /* First member of every backend's handle. */

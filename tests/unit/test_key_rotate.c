@@ -132,3 +132,48 @@ TEST(key_rotate_reseals_every_row_and_retires_the_old_key)
 	braid_store_close(s);
 	unsetenv("BRAID_KEY_FILE");
 }
+
+TEST(vault_guard_denies_any_statement_naming_the_vault)
+{
+	unsetenv("BRAID_KEY_FILE");
+	char dir[512];
+	snprintf(dir, sizeof dir, "%s/guard", test_tmpdir());
+	struct braid_err e;
+	braid_err_clear(&e);
+	ASSERT_EQ(braid_workspace_init(dir, &e), BRAID_OK);
+	struct braid_store *s = NULL;
+	ASSERT_EQ(braid_store_open(dir, &s, &e), BRAID_OK);
+	struct braid_stmt *st = NULL;
+	ASSERT_EQ(braid_store_prepare(s, "SELECT count(*) FROM vault.identities", &st, &e), BRAID_OK);
+	braid_stmt_finalize(st);
+	ASSERT_EQ(braid_store_restrict_vault(s, &e), BRAID_OK);
+	static const char *const denied[] = {
+		"SELECT count(*) FROM vault.identities",
+		"SELECT sealed FROM identities",  /* unqualified: resolves to the vault */
+		"SELECT name FROM vault.sqlite_master",
+		"DELETE FROM vault.reject_raw",
+		"PRAGMA vault.table_info(identities)",
+		"ATTACH 'x.db' AS v2",
+		"DETACH vault",
+	};
+	for (size_t i = 0; i < sizeof denied / sizeof denied[0]; i++) {
+		st = NULL;
+		braid_err_clear(&e);
+		ASSERT_EQ(braid_store_prepare(s, denied[i], &st, &e), BRAID_ESTORE);
+		if (!strstr(e.msg, "not authorized") && !strstr(e.msg, "prohibited"))
+			TEST_FAIL_("%s: %s", denied[i], e.msg);
+		braid_stmt_finalize(st);
+	}
+	/* The analytic side still answers. */
+	ASSERT_EQ(braid_store_prepare(s, "SELECT count(*) FROM records JOIN events USING(record_key)",
+				      &st, &e), BRAID_OK);
+	int row = 0;
+	ASSERT_EQ(braid_stmt_step(st, &row, &e), BRAID_OK);
+	ASSERT_EQ(row, 1);
+	braid_stmt_finalize(st);
+	struct braid_identity id = {.record_key = 1, .source_id = 1, .source_record_id = "R"};
+	for (int f = 0; f < BRAID_F__COUNT; f++)
+		id.v[f] = "";
+	ASSERT(braid_store_identity_put(s, &id, 1, &e) != BRAID_OK);
+	braid_store_close(s);
+}
