@@ -45,8 +45,8 @@ int braid__hard_conflict(const struct braid_linker *l, uint32_t a, uint32_t b)
 			      braid__str(&l->st, y->ssn), l->st.info[y->ssn].len) == SS_ELSE)
 		return 1;
 	if ((l->cx.active & (1u << BRAID_LC_DOB)) && x->y && y->y && x->m && y->m &&
-	    braid__cmp_dob(x, y) == DB_ELSE && abs(x->y - y->y) >= 5)
-		return 1;
+	    braid__cmp_dob(x, y) == DB_ELSE && abs(x->y - y->y) >= 15)
+		return 1; /* a generation: closer dates may be one shifted date */
 	return 0;
 }
 
@@ -65,7 +65,7 @@ static int dob_hard(uint32_t p, uint32_t q)
 	y.y = (int16_t)(q / 10000);
 	y.m = (uint8_t)(q / 100 % 100);
 	y.d = (uint8_t)(q % 100);
-	return braid__cmp_dob(&x, &y) == DB_ELSE && abs(x.y - y.y) >= 5;
+	return braid__cmp_dob(&x, &y) == DB_ELSE && abs(x.y - y.y) >= 15;
 }
 
 /* Would joining groups ra and rb put two records that disagree hard, and

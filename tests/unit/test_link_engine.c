@@ -522,6 +522,28 @@ TEST(link_without_dates_city_and_initials_block)
 	braid_linker_free(l);
 }
 
+TEST(link_hard_date_conflict_is_a_generation)
+{
+	/* dates of birth conflict hard only a generation apart (15 years, no
+	 * typo): a birth date shifted by ten years is a data error seen in
+	 * practice (fake_1000), a parent and child are 20+ years apart */
+	struct braid_linker *l = calloc(1, sizeof *l);
+	ASSERT(l != NULL);
+	struct braid__lrec r[4] = {{0}};
+	r[0].y = 1982, r[0].m = 10, r[0].d = 12;
+	r[1].y = 1992, r[1].m = 9, r[1].d = 11;  /* ten years and a month off */
+	r[2].y = 2004, r[2].m = 3, r[2].d = 28;  /* 22 years */
+	r[3].y = 1964, r[3].m = 10, r[3].d = 12; /* same day and month, 18 years */
+	l->r = r;
+	l->n = 4;
+	l->cx.active = 1u << BRAID_LC_DOB;
+	ASSERT_EQ(braid__hard_conflict(l, 0, 1), 0);
+	ASSERT_EQ(braid__hard_conflict(l, 0, 2), 1);
+	ASSERT_EQ(braid__hard_conflict(l, 0, 3), 0); /* a replaced year, not else */
+	ASSERT_EQ(braid__hard_conflict(l, 1, 2), 0); /* 12 years */
+	free(l);
+}
+
 /* ---------------------------------------------------------------- households */
 TEST(link_shared_home_weighs_less_when_surnames_agree)
 {
