@@ -4,7 +4,11 @@
  * column-to-field mapping is given here) and prints pairwise precision,
  * recall, F1, cluster counts and time for each.
  *
- *   build/bench/link_accuracy [DATA_DIR] [--explain] [--model] [--only NAME]
+ *   build/bench/link_accuracy [DATA_DIR] [--explain] [--model] [--errors]
+ *                             [--truem] [--only NAME]
+ *
+ * --truem prints the truth's m per level beside the fitted m, and per
+ * comparison pattern the model's probability beside the truth's share.
  *
  * DATA_DIR defaults to ../shared/data/linkage.
  */
