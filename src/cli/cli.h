@@ -53,6 +53,9 @@ void cli_progress_end(struct cli_progress *p);
  * (borrowed: the caller still owns j). */
 struct json_t;
 void cli_print_json(const struct json_t *j);
+/* cli_fail, then the offending line of text (a query or rules file) with a
+ * caret under err's line:column (cmd_query.c).  Returns the exit code. */
+int cli_fail_with_caret(const struct braid_err *err, const char *text, size_t len);
 
 /* The subcommands. */
 int cmd_version(struct cli *cli, int argc, char **argv);

@@ -27,17 +27,6 @@ static void usage(FILE *f)
 		   "rate among the eligible; --rows lists them (an agreement permitting linked rows).\n");
 }
 
-static int fail_with_caret(const struct braid_err *err, const char *text, size_t len)
-{
-	int code = cli_fail(err);
-	struct braid_buf b;
-	braid_buf_init(&b, 4096);
-	if (err->line > 0 && !braid_query_caret(text, len, err->line, err->column, &b) && b.data)
-		fputs(b.data, stderr);
-	braid_buf_release(&b);
-	return code;
-}
-
 int cmd_gaps(struct cli *cli, int argc, char **argv)
 {
 	if (cli_wants_help(argc, argv)) {
@@ -91,7 +80,7 @@ int cmd_gaps(struct cli *cli, int argc, char **argv)
 		return cli_fail(&err);
 	struct braid_query *q = NULL;
 	if (braid_rules_parse(text, len, file, &q, &err)) {
-		int code = fail_with_caret(&err, text, len);
+		int code = cli_fail_with_caret(&err, text, len);
 		free(text);
 		return code;
 	}
@@ -114,7 +103,7 @@ int cmd_gaps(struct cli *cli, int argc, char **argv)
 		goto done;
 	}
 	if (braid_rules_compile(q, cat, program, as_of, &plan, &err)) {
-		code = fail_with_caret(&err, text, len);
+		code = cli_fail_with_caret(&err, text, len);
 		goto done;
 	}
 	if (explain) {

@@ -30,7 +30,7 @@ static void usage(FILE *f)
 }
 
 /* Print err, and under it the offending line with a caret. */
-static int fail_with_caret(const struct braid_err *err, const char *text, size_t len)
+int cli_fail_with_caret(const struct braid_err *err, const char *text, size_t len)
 {
 	int code = cli_fail(err);
 	if (err->line > 0) {
@@ -91,7 +91,7 @@ int cmd_query(struct cli *cli, int argc, char **argv)
 		return cli_fail(&err);
 	struct braid_query *q = NULL;
 	if (braid_query_parse(text, len, file, &q, &err)) {
-		int code = fail_with_caret(&err, text, len);
+		int code = cli_fail_with_caret(&err, text, len);
 		free(text);
 		return code;
 	}
@@ -114,7 +114,7 @@ int cmd_query(struct cli *cli, int argc, char **argv)
 		goto done;
 	}
 	if (braid_query_compile(q, cat, &plan, &err)) {
-		code = fail_with_caret(&err, text, len);
+		code = cli_fail_with_caret(&err, text, len);
 		goto done;
 	}
 	if (explain) {
