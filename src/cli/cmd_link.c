@@ -397,10 +397,7 @@ static void print_plan(const struct braid_link_rule_plan *rules, size_t n, int j
 				"pairs", (json_int_t)rules[i].pairs,
 				"capped_blocks", (json_int_t)rules[i].capped_blocks,
 				"capped_pairs", (json_int_t)rules[i].capped_pairs));
-		char *s = json_dumps(a, JSON_INDENT(2));
-		if (s)
-			puts(s);
-		free(s);
+		cli_print_json(a);
 		json_decref(a);
 		return;
 	}
@@ -607,10 +604,7 @@ int cmd_link(struct cli *cli, int argc, char **argv)
 				"pairs", t_prep - t_known, "prepare", t_run - t_prep,
 				"link", t_save - t_run, "apply", t_apply - t_save,
 				"store", t_end - t_apply, "total", t_end - t_read);
-			char *s = json_dumps(o, JSON_INDENT(2));
-			if (s)
-				puts(s);
-			free(s);
+			cli_print_json(o);
 			json_decref(o);
 		} else {
 			if (mode == MODE_INCREMENTAL)
@@ -890,10 +884,7 @@ int cmd_eval(struct cli *cli, int argc, char **argv)
 			"over_merged", (json_int_t)ev.over_merged, "split", (json_int_t)ev.split,
 			"records_not_in_truth", (json_int_t)untruthed,
 			"records_not_indexed", (json_int_t)unindexed);
-		char *s = json_dumps(o, JSON_INDENT(2));
-		if (s)
-			puts(s);
-		free(s);
+		cli_print_json(o);
 		json_decref(o);
 	} else {
 		printf("records evaluated: %zu (%zu not in the truth file, %zu not yet linked)\n", m,
@@ -1189,10 +1180,7 @@ static json_t *explanation_json(const struct braid_link_explanation *e,
 
 static void print_json(json_t *o)
 {
-	char *s = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
-	if (s)
-		puts(s);
-	free(s);
+	cli_print_json(o);
 	json_decref(o);
 }
 
