@@ -126,6 +126,61 @@ char *braid_ledger_to_json(const struct braid_ledger *l);
 braid_rc braid_ledger_from_json(const char *json, struct braid_ledger **out,
 				struct braid_err *err);
 
+/* ================================================================ subsets
+ * Differencing between different cohorts.  Cell ids relate the cells of
+ * one cohort; a cohort and a subset of it ("the same query with one more
+ * filter") have unrelated ids, yet publishing both totals gives the
+ * difference away.  So each cell may carry a fingerprint of its set of
+ * people: the power sums p_k = sum of h(person)^k, k = 1..BRAID_FP_TERMS,
+ * over the prime field 2^61-1, where h is a keyed hash the caller computes
+ * (a workspace secret: without it the sums say nothing about who is in a
+ * cell; with it a small cell's members could be recovered, so the
+ * fingerprints are as internal as the ledger).  The ledger keeps them.
+ *
+ * For two sets A, B the differences p_k(A) - p_k(B) are the power sums of
+ * A\B when B is a subset of A; Newton's identities turn them into the
+ * elementary symmetric functions of A\B, which vanish beyond its size d.
+ * So containment with a difference of d <= BRAID_FP_MAX_DIFF people is
+ * recognised exactly, whatever the sizes of A and B (a false match needs
+ * BRAID_FP_TERMS - BRAID_FP_MAX_DIFF polynomial identities in random field
+ * elements to hold by chance: probability below 2^-200).  Larger
+ * differences, and overlapping sets that are not nested, are "unrelated". */
+#define BRAID_FP_TERMS 24
+#define BRAID_FP_MAX_DIFF 20
+struct braid_fp {
+	uint64_t p[BRAID_FP_TERMS]; /* all 0: the empty set */
+};
+void braid_fp_init(struct braid_fp *f);
+/* Add one person by the caller's keyed hash of their id. */
+void braid_fp_add(struct braid_fp *f, uint64_t h);
+enum braid_fp_rel {
+	BRAID_FP_UNRELATED = 0,
+	BRAID_FP_EQUAL = 1,    /* same set of people */
+	BRAID_FP_A_SUPER = 2,  /* B is a subset of A; *d = |A \ B| */
+	BRAID_FP_B_SUPER = 3   /* A is a subset of B; *d = |B \ A| */
+};
+/* How a and b relate (*d = size of the difference, 0 when equal). */
+int braid_fp_relate(const struct braid_fp *a, const struct braid_fp *b,
+		    size_t *d);
+/* Attach a fingerprint to cell idx (copied). */
+braid_rc braid_cellset_set_fp(struct braid_cellset *cs, size_t idx,
+			      const struct braid_fp *f, struct braid_err *err);
+/* The fingerprint of cell idx, or NULL. */
+const struct braid_fp *braid_cellset_fp(const struct braid_cellset *cs,
+					size_t idx);
+/* Before protecting cs: compare every fingerprinted cell of cs with every
+ * fingerprinted cell of the ledger that cs does not contain.  For each
+ * nested pair differing by 1..min_cell-1 people the ledger gets a new
+ * primary cell "diff:<hash>" (the difference, value never known) and the
+ * constraint bigger = smaller + diff; for an equal pair the constraint
+ * new = old.  The protection and audit then treat the difference as any
+ * other small cell.  *found (may be NULL) counts the pairs.  Differences
+ * above BRAID_FP_MAX_DIFF are not seen (min_cell above
+ * BRAID_FP_MAX_DIFF + 1 is checked only up to that). */
+braid_rc braid_ledger_relate(struct braid_ledger *l,
+			     const struct braid_cellset *cs, int64_t min_cell,
+			     size_t *found, struct braid_err *err);
+
 /* ================================================================ suppression */
 
 struct braid_protect_opts {

@@ -39,6 +39,8 @@ void braid_cellset_free(struct braid_cellset *cs)
 	free(cs->con_off);
 	free(cs->parts);
 	free(cs->slots);
+	free(cs->fp);
+	free(cs->has_fp);
 	braid_arena_release(&cs->arena);
 	free(cs);
 }

@@ -11,6 +11,7 @@
 #include "release_int.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,6 +148,8 @@ braid_rc braid_ledger_record(struct braid_ledger *l,
 		if (st == BRAID_CELL_SHOWN && (c->flags & BRAID_CELLF_NOISE))
 			st = BRAID_CELL_COMPLEMENT;
 		rc = put_cell(l, c->id, st, c->shown, &map[i], err);
+		if (!rc && braid__fp_copy(l->cs, map[i], cs, i))
+			rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
 	}
 	for (size_t k = 0; k < cs->ncon && !rc; k++) {
 		size_t n = cs->con_off[k + 1] - cs->con_off[k];
@@ -161,7 +164,40 @@ out:
 	return rc;
 }
 
+braid_rc braid__ledger_put(struct braid_ledger *l, const char *id, int status,
+			   int64_t shown, size_t *idx, struct braid_err *err)
+{
+	return put_cell(l, id, status, shown, idx, err);
+}
+
+braid_rc braid__ledger_con(struct braid_ledger *l, size_t total, size_t *parts, size_t n)
+{
+	return add_con(l, total, parts, n);
+}
+
 /* ---------------------------------------------------------------- JSON */
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static int parse_fp(const char *s, struct braid_fp *f)
+{
+	if (strlen(s) != BRAID_FP_TERMS * 16)
+		return -1;
+	for (size_t k = 0; k < BRAID_FP_TERMS; k++) {
+		uint64_t v = 0;
+		for (size_t j = 0; j < 16; j++) {
+			int h = hexval(s[16 * k + j]);
+			if (h < 0)
+				return -1;
+			v = v << 4 | (uint64_t)h;
+		}
+		f->p[k] = v;
+	}
+	return 0;
+}
 
 static const char *status_name(int s)
 {
@@ -184,6 +220,13 @@ char *braid_ledger_to_json(const struct braid_ledger *l)
 			goto out;
 		if (c->status == BRAID_CELL_SHOWN)
 			json_object_set_new(o, "value", json_integer(c->shown));
+		const struct braid_fp *f = braid_cellset_fp(cs, i);
+		if (f) {
+			char hex[BRAID_FP_TERMS * 16 + 1];
+			for (size_t k = 0; k < BRAID_FP_TERMS; k++)
+				snprintf(hex + 16 * k, 17, "%016llx", (unsigned long long)f->p[k]);
+			json_object_set_new(o, "fp", json_string(hex));
+		}
 		json_array_append_new(cells, o);
 	}
 	for (size_t k = 0; k < cs->ncon; k++) {
@@ -246,6 +289,18 @@ braid_rc braid_ledger_from_json(const char *json, struct braid_ledger **out,
 		if ((rc = put_cell(l, id, s, s == BRAID_CELL_SHOWN ? json_integer_value(val) : 0,
 				   &idx, err)))
 			goto out;
+		const char *fps = json_string_value(json_object_get(v, "fp"));
+		if (fps) {
+			struct braid_fp f;
+			if (parse_fp(fps, &f)) {
+				rc = braid_err_set(err, BRAID_EPARSE,
+						   "ledger: cells[%zu]: fp must be %d hex digits", i,
+						   BRAID_FP_TERMS * 16);
+				goto out;
+			}
+			if ((rc = braid_cellset_set_fp(l->cs, idx, &f, err)))
+				goto out;
+		}
 	}
 	json_array_foreach(cons, i, v) {
 		size_t n = json_array_size(v);

@@ -22,6 +22,11 @@ struct braid_cellset {
 	size_t *slots;
 	size_t nslots;
 	struct braid_arena arena; /* ids */
+	/* fingerprints of people sets (fingerprint.c): fp[i] valid when
+	 * has_fp[i]; both grown to fpcap >= the index set */
+	struct braid_fp *fp;
+	unsigned char *has_fp;
+	size_t fpcap;
 };
 
 struct braid_ledger {
@@ -38,6 +43,17 @@ braid_rc braid__cellset_constrain(struct braid_cellset *cs, size_t total,
 /* Index of cell by id with length. */
 size_t braid__cellset_findn(const struct braid_cellset *cs, const char *id,
 			    size_t len);
+
+/* The ledger's cell by id with the merged status (shown wins, then
+ * primary), added when missing; and a constraint unless already there
+ * (parts reordered). */
+braid_rc braid__ledger_put(struct braid_ledger *l, const char *id, int status,
+			   int64_t shown, size_t *idx, struct braid_err *err);
+braid_rc braid__ledger_con(struct braid_ledger *l, size_t total, size_t *parts,
+			   size_t n);
+/* Copy cell src's fingerprint of cs (if any) to cell dst of to. */
+braid_rc braid__fp_copy(struct braid_cellset *to, size_t dst,
+			const struct braid_cellset *cs, size_t src);
 
 /* The audit's view of a release plus ledger: one variable per distinct
  * cell id, known (published) or not, sensitive or not. */
