@@ -8,7 +8,7 @@
  *
  * The disclosure-control algorithms themselves are in braid/release.h and
  * never touch the store; this file only persists their inputs and outputs.
- * Tables (release_list, release_ledger, release_budget) are created on
+ * Tables (release_list, release_ledger, release_budget, release_terms) are created on
  * first use.  The caller groups writes in a transaction
  * (braid_store_begin/commit) when they must land together.
  *
@@ -50,6 +50,23 @@ braid_rc braid_release_budget_set(struct braid_store *s, const char *agreement,
 /* Persist b->spent (and b->total) for b->agreement. */
 braid_rc braid_release_budget_save(struct braid_store *s, const struct braid_budget *b,
 				   struct braid_err *err);
+
+/* The release terms of an agreement, set by an admin beside its budget
+ * (`braid releases --set-terms`): 5/95 coding of percentages, the
+ * denominator below which a rate is flagged unreliable, and k and l of
+ * de-identified row extracts.  0 = not set (off; k then defaults to the
+ * agreement's minimum cell size). */
+struct braid_release_terms {
+	int code_5_95;
+	long min_denominator;
+	long k;
+	long l;
+};
+braid_rc braid_release_terms_load(struct braid_store *s, const char *agreement,
+				  struct braid_release_terms *t, struct braid_err *err);
+/* key: "code_5_95" (0/1), "min_denominator", "k", "l" (>= 0). */
+braid_rc braid_release_terms_set(struct braid_store *s, const char *agreement, const char *key,
+				 long value, struct braid_err *err);
 
 /* One release as listed by `braid releases`. */
 struct braid_release_rec {

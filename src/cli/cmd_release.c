@@ -191,10 +191,13 @@ struct out_table {
 	size_t *cell;
 };
 
+#define MAX_TABS 6 /* numerator's and denominator's tables */
+
 struct rel {
 	char cohort[18];
+	const char *prefix; /* table name prefix ("" or "denominator_") */
 	struct braid_cellset *cs;
-	struct out_table tabs[3];
+	struct out_table tabs[MAX_TABS];
 	size_t ntabs;
 	struct braid_arena arena;
 };
@@ -223,7 +226,9 @@ static braid_rc add_cell(struct rel *r, const char *da, const char *va, const ch
 static braid_rc table_alloc(struct rel *r, struct out_table *t, const char *name, size_t nrows,
 			    struct braid_err *err)
 {
-	t->name = braid_arena_strdup(&r->arena, name);
+	char full[256];
+	snprintf(full, sizeof full, "%s%s", r->prefix ? r->prefix : "", name);
+	t->name = braid_arena_strdup(&r->arena, full);
 	t->nrows = 0;
 	t->keys = braid_arena_zalloc(&r->arena, (nrows ? nrows : 1) * sizeof *t->keys);
 	t->cell = braid_arena_zalloc(&r->arena, (nrows ? nrows : 1) * sizeof *t->cell);
@@ -441,6 +446,257 @@ static braid_rc table_csv(const struct rel *r, const struct out_table *t, struct
 	return rc;
 }
 
+/* ------------------------------------------------------------ people sets */
+
+/* The keyed hash of a person for fingerprints and nesting: SipHash under a
+ * key derived from the vault key (braid_store_rid_hash), domain-separated,
+ * so that fingerprints say nothing to anyone without the workspace key. */
+static uint64_t person_hash(struct braid_store *s, const char *pid)
+{
+	char buf[320];
+	int k = snprintf(buf, sizeof buf, "release-person\x1f%s", pid);
+	if (k < 0)
+		k = 0;
+	if ((size_t)k >= sizeof buf)
+		k = (int)sizeof buf - 1;
+	return (uint64_t)braid_store_rid_hash(s, buf, (size_t)k);
+}
+
+/* (person, cell keys) of one row, for the nesting check of a rate. */
+struct pk {
+	uint64_t person, keys;
+};
+
+struct fp_ctx {
+	struct braid_store *s;
+	const struct braid_cellset *cs;
+	const char *cohort;
+	const char *const *dims;
+	size_t nd;
+	struct braid_fp *fp; /* per cell of cs */
+	int64_t *n;          /* per cell: people seen */
+	struct pk *pk;       /* one per row, when wanted */
+	size_t npk, cappk;
+	int want_pk;
+	struct braid_err *err;
+	braid_rc rc;
+};
+
+static void fp_touch(struct fp_ctx *c, const char *da, const char *va, const char *db, const char *vb,
+		     uint64_t h)
+{
+	char id[ID_MAX];
+	if (cell_id(id, c->cohort, da, va, db, vb, c->err)) {
+		c->rc = c->err->code;
+		return;
+	}
+	size_t i = braid_cellset_find(c->cs, id);
+	if (i == SIZE_MAX) {
+		c->rc = braid_err_set(c->err, BRAID_EINTERNAL,
+				      "release: a row of the cohort falls in no cell of its tables");
+		return;
+	}
+	braid_fp_add(&c->fp[i], h);
+	c->n[i]++;
+}
+
+static int fp_row(void *ctx, int ncols, const char *const *names, const char *const *vals)
+{
+	(void)names;
+	struct fp_ctx *c = ctx;
+	if (ncols < 2 + (int)c->nd) {
+		c->rc = braid_err_set(c->err, BRAID_EINTERNAL, "release: cohort rows lack a dimension");
+		return 1;
+	}
+	uint64_t h = person_hash(c->s, vals[0]);
+	fp_touch(c, NULL, NULL, NULL, NULL, h);
+	for (size_t i = 0; !c->rc && i < c->nd; i++)
+		fp_touch(c, c->dims[i], key_or_missing(vals[2 + i]), NULL, NULL, h);
+	if (!c->rc && c->nd == 2)
+		fp_touch(c, c->dims[0], key_or_missing(vals[2]), c->dims[1], key_or_missing(vals[3]), h);
+	if (!c->rc && c->want_pk) {
+		if (c->npk == c->cappk) {
+			size_t nc = c->cappk ? 2 * c->cappk : 1024;
+			struct pk *p = braid_reallocarray(c->pk, nc, sizeof *p);
+			if (!p) {
+				c->rc = braid_err_set(c->err, BRAID_ENOMEM, "out of memory");
+				return 1;
+			}
+			c->pk = p;
+			c->cappk = nc;
+		}
+		uint64_t kh = 0x6b657973;
+		for (size_t i = 0; i < c->nd; i++) {
+			const char *v = key_or_missing(vals[2 + i]);
+			kh = braid_hash64(v, strlen(v) + 1, kh);
+		}
+		c->pk[c->npk++] = (struct pk){h, kh};
+	}
+	return c->rc ? 1 : 0;
+}
+
+static int pk_cmp(const void *a, const void *b)
+{
+	const struct pk *x = a, *y = b;
+	if (x->person != y->person)
+		return x->person < y->person ? -1 : 1;
+	return x->keys < y->keys ? -1 : x->keys > y->keys;
+}
+
+/* Fingerprint the cells [first, end) of r->cs (those of cohort r->cohort)
+ * from the plan's rows, and check that the rows add up to the counts.
+ * With pk, the (person, keys) pairs are handed out sorted. */
+static braid_rc fingerprint(struct braid_store *s, const struct braid_qplan *plan, struct rel *r,
+			    const char *const *dims, size_t nd, size_t first, size_t end,
+			    struct pk **pk, size_t *npk, struct braid_err *err)
+{
+	size_t n = braid_cellset_count(r->cs);
+	struct fp_ctx c = {.s = s, .cs = r->cs, .cohort = r->cohort, .dims = dims, .nd = nd,
+			   .want_pk = pk != NULL, .err = err};
+	c.fp = calloc(n ? n : 1, sizeof *c.fp);
+	c.n = calloc(n ? n : 1, sizeof *c.n);
+	braid_rc rc = BRAID_OK;
+	if (!c.fp || !c.n)
+		rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
+	int64_t nrows = 0;
+	if (!rc)
+		rc = braid_qplan_rows(s, plan, fp_row, &c, &nrows, err);
+	if (!rc)
+		rc = c.rc;
+	for (size_t i = first; !rc && i < end; i++) {
+		if (c.n[i] != braid_cellset_cell(r->cs, i)->value)
+			rc = braid_err_set(err, BRAID_EINTERNAL,
+					   "release: the cohort's rows do not add up to its counts (cell '%s')",
+					   braid_cellset_cell(r->cs, i)->id);
+		else
+			rc = braid_cellset_set_fp(r->cs, i, &c.fp[i], err);
+	}
+	if (!rc && pk) {
+		qsort(c.pk, c.npk, sizeof *c.pk, pk_cmp);
+		*pk = c.pk;
+		*npk = c.npk;
+		c.pk = NULL;
+	}
+	free(c.pk);
+	free(c.fp);
+	free(c.n);
+	return rc;
+}
+
+/* Whether every (person, keys) of num is in den: the numerator's people
+ * are among the denominator's, in the same cell. */
+static int nested(const struct pk *num, size_t nn, const struct pk *den, size_t nd)
+{
+	for (size_t i = 0; i < nn; i++)
+		if (!bsearch(&num[i], den, nd, sizeof *den, pk_cmp))
+			return 0;
+	return 1;
+}
+
+/* ------------------------------------------------------------ rates */
+
+/* The denominator's cell of a numerator cell: same dimensions and keys
+ * under the denominator's cohort. */
+static size_t den_cell(const struct rel *r, const char *den_cohort, const struct out_table *t,
+		       size_t row, struct braid_err *err)
+{
+	const char *da = NULL, *va = NULL, *db = NULL, *vb = NULL;
+	for (size_t d = 0; d < t->ndims; d++) {
+		if (!strcmp(t->keys[row][d], "*"))
+			continue;
+		if (!da) {
+			da = t->dims[d];
+			va = t->keys[row][d];
+		} else {
+			db = t->dims[d];
+			vb = t->keys[row][d];
+		}
+	}
+	char id[ID_MAX];
+	if (cell_id(id, den_cohort, da, va, db, vb, err))
+		return SIZE_MAX;
+	return braid_cellset_find(r->cs, id);
+}
+
+/* For nested cohorts, the people of each denominator cell who are not in
+ * the numerator are a cell of their own that a reader gets by subtraction:
+ * "<num>~<den>|...", value den - num, with den = num + rest, so that a
+ * small remainder is protected like any small count. */
+static braid_rc add_rest_cells(struct rel *r, size_t num_first, size_t num_end, const char *den_cohort,
+			       struct braid_err *err)
+{
+	size_t cl = strlen(r->cohort);
+	for (size_t i = num_first; i < num_end; i++) {
+		const struct braid_cell *c = braid_cellset_cell(r->cs, i);
+		char did[ID_MAX], rid[ID_MAX];
+		int k = snprintf(did, sizeof did, "%s%s", den_cohort, c->id + cl);
+		int k2 = snprintf(rid, sizeof rid, "%s~%s%s", r->cohort, den_cohort, c->id + cl);
+		if (k < 0 || (size_t)k >= sizeof did || k2 < 0 || (size_t)k2 >= sizeof rid)
+			return braid_err_set(err, BRAID_ETOOBIG, "release: a cell id is too long");
+		size_t d = braid_cellset_find(r->cs, did);
+		if (d == SIZE_MAX)
+			return braid_err_set(err, BRAID_EINVAL,
+					     "release: the denominator has no cell for '%s' (a category of the "
+					     "numerator nobody in the denominator has)", c->id);
+		int64_t nv = c->value, dv = braid_cellset_cell(r->cs, d)->value;
+		size_t ri;
+		braid_rc rc = braid_cellset_add(r->cs, rid, dv - nv, &ri, err);
+		if (rc)
+			return rc;
+		size_t parts[2] = {i, ri};
+		if ((rc = braid_cellset_constrain(r->cs, d, parts, 2, err)))
+			return rc;
+	}
+	return BRAID_OK;
+}
+
+struct rate_stats {
+	size_t shown, suppressed, unreliable;
+};
+
+/* rate_TABLE.csv: dims..., percent, status ("suppressed" when the
+ * numerator or the denominator is), reliability ("unreliable" when the
+ * denominator is below min_denominator): confidentiality and reliability
+ * in separate columns. */
+static braid_rc rate_csv(const struct rel *r, const struct out_table *t, const char *den_cohort,
+			 int code_5_95, long min_den, struct braid_buf *b, struct rate_stats *st,
+			 struct braid_err *err)
+{
+	braid_rc rc = BRAID_OK;
+	for (size_t d = 0; !rc && d < t->ndims; d++)
+		rc = braid_buf_printf(b, "%s,", t->dims[d]);
+	if (!rc)
+		rc = braid_buf_puts(b, "percent,status,reliability\n");
+	for (size_t i = 0; !rc && i < t->nrows; i++) {
+		size_t den = den_cell(r, den_cohort, t, i, err);
+		if (den == SIZE_MAX)
+			return err->code ? err->code
+					 : braid_err_set(err, BRAID_EINVAL,
+							 "release: the denominator has no cell for '%s'",
+							 braid_cellset_cell(r->cs, t->cell[i])->id);
+		struct braid_rate rt;
+		if ((rc = braid_release_rate(r->cs, t->cell[i], den, code_5_95, min_den, &rt, err)))
+			return rc;
+		char pct[32];
+		braid_rate_format(&rt, pct, sizeof pct);
+		for (size_t d = 0; !rc && d < t->ndims; d++)
+			if (!(rc = csv_field(b, t->keys[i][d])))
+				rc = braid_buf_putc(b, ',');
+		if (!rc)
+			rc = braid_buf_printf(b, "%s,%s,%s\n", pct,
+					      rt.code == BRAID_RATE_SUPPRESSED ? "suppressed" : "",
+					      rt.unreliable ? "unreliable" : "");
+		if (rt.code == BRAID_RATE_SUPPRESSED)
+			st->suppressed++;
+		else
+			st->shown++;
+		st->unreliable += rt.unreliable != 0;
+	}
+	if (rc && !err->code)
+		braid_err_set(err, BRAID_ENOMEM, "out of memory");
+	return rc;
+}
+
 static void hex_hash(const void *p, size_t n, char out[65])
 {
 	unsigned char h[32];
@@ -532,6 +788,11 @@ static braid_rc authorize_named(struct braid_policy *p, const struct braid_user 
 
 struct opts {
 	const char *file, *agreement, *purpose, *out;
+	const char *per;       /* denominator cohort: rates */
+	int extract;           /* de-identified rows */
+	const char *quasi;     /* extract: quasi-identifier columns (comma list) */
+	const char *sensitive; /* extract: l-diversity column */
+	const char *zip3_file; /* extract: census ZIP3 populations */
 	int json;
 	int noise;
 	double epsilon, delta;
@@ -552,6 +813,16 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->purpose = argv[++i];
 		else if (!strcmp(a, "--out") && has)
 			o->out = argv[++i];
+		else if (!strcmp(a, "--per") && has)
+			o->per = argv[++i];
+		else if (!strcmp(a, "--extract"))
+			o->extract = 1;
+		else if (!strcmp(a, "--quasi") && has)
+			o->quasi = argv[++i];
+		else if (!strcmp(a, "--sensitive") && has)
+			o->sensitive = argv[++i];
+		else if (!strcmp(a, "--zip3-population") && has)
+			o->zip3_file = argv[++i];
 		else if (!strcmp(a, "--format") && has) {
 			const char *f = argv[++i];
 			if (!strcmp(f, "json"))
@@ -588,6 +859,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		return cli_usage_error("release: --purpose P is required (the purpose the agreement permits)");
 	if (!o->out)
 		return cli_usage_error("release: --out DIR is required");
+	if (o->per && (o->noise || o->extract))
+		return cli_usage_error("release: --per (rates) goes with neither --noise nor --extract");
+	if (o->extract && o->noise)
+		return cli_usage_error("release: --extract takes no --noise");
+	if (!o->extract && (o->quasi || o->sensitive || o->zip3_file))
+		return cli_usage_error("release: --quasi, --sensitive and --zip3-population go with --extract");
 	return 0;
 }
 
@@ -601,8 +878,18 @@ static void iso_now(time_t t, char out[32])
 
 /* The manifest with what the library writes plus the release id, the
  * cohort key and each file's hash. */
+struct rate_info {
+	const char *den_query; /* NULL: no rates */
+	const char *den_cohort;
+	int nested;
+	size_t ntabs;
+	const struct braid_buf *rtabs;
+	const struct rate_stats *st;
+};
+
 static braid_rc manifest(const struct braid_manifest *m, const struct rel *r, struct braid_buf *cells,
-			 struct braid_buf *tabs, int64_t release_id, char **out, struct braid_err *err)
+			 struct braid_buf *tabs, const struct rate_info *ri, int64_t release_id, char **out,
+			 struct braid_err *err)
 {
 	char *base = NULL;
 	braid_rc rc = braid_manifest_json(m, r->cs, cells->data, cells->len, &base, err);
@@ -627,7 +914,23 @@ static braid_rc manifest(const struct braid_manifest *m, const struct rel *r, st
 		json_array_append_new(files, json_pack("{s:s,s:s,s:s}", "name", name, "blake2b_256", hex,
 						       "content", "the table; '*' = all, empty count = suppressed"));
 	}
+	for (size_t i = 0; ri->den_query && i < ri->ntabs; i++) {
+		char name[300];
+		snprintf(name, sizeof name, "rate_%s.csv", r->tabs[i].name);
+		hex_hash(ri->rtabs[i].data, ri->rtabs[i].len, hex);
+		json_array_append_new(files, json_pack("{s:s,s:s,s:s}", "name", name, "blake2b_256", hex,
+						       "content", "percent = numerator / denominator; status "
+						       "'suppressed' when either count is; reliability "
+						       "'unreliable' below the minimum denominator"));
+	}
 	json_object_set_new(root, "files", files);
+	if (ri->den_query)
+		json_object_set_new(
+			root, "rates",
+			json_pack("{s:s,s:s,s:b,s:I,s:I,s:I}", "denominator_query", ri->den_query,
+				  "denominator_cohort", ri->den_cohort, "nested", ri->nested, "shown",
+				  (json_int_t)ri->st->shown, "suppressed", (json_int_t)ri->st->suppressed,
+				  "unreliable", (json_int_t)ri->st->unreliable));
 	*out = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	if (!*out)
@@ -677,12 +980,27 @@ int cmd_release(struct cli *cli, int argc, char **argv)
 	struct rel r;
 	memset(&r, 0, sizeof r);
 	braid_arena_init(&r.arena, 0);
-	struct braid_buf cells, tabs[3];
+	struct braid_buf cells, tabs[MAX_TABS], rtabs[MAX_TABS];
 	braid_buf_init(&cells, 0);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < MAX_TABS; i++) {
 		braid_buf_init(&tabs[i], 0);
+		braid_buf_init(&rtabs[i], 0);
+	}
 	char *man = NULL;
 	int in_txn = 0, made_dir = 0;
+	/* rates: the denominator cohort */
+	char *dtext = NULL;
+	size_t dlen = 0;
+	struct braid_query *dq = NULL;
+	struct braid_qplan *dplan = NULL;
+	struct braid_qcounts *dcounts = NULL;
+	struct pk *npk = NULL, *dpk = NULL;
+	size_t nnpk = 0, ndpk = 0, ntabs_num = 0;
+	int is_nested = 0;
+	char den_cohort[18] = "";
+	struct rate_stats rst = {0, 0, 0};
+	struct braid_release_terms terms;
+	memset(&terms, 0, sizeof terms);
 
 	if (braid_query_prepare_store(s, &err) || braid_qcatalog_load(s, &cat, &err) ||
 	    braid_query_compile(q, cat, &plan, &err))
@@ -693,6 +1011,29 @@ int cmd_release(struct cli *cli, int argc, char **argv)
 		braid_err_set(&err, BRAID_EINVAL,
 			      "release: at most two breakdown dimensions (the query has %zu)", nd);
 		goto fail;
+	}
+	if (o.per) {
+		/* the denominator: same breakdown, read under the same agreement */
+		const char *const *ddims;
+		size_t ndd;
+		if (braid_query_read_file(o.per, &dtext, &dlen, &err) ||
+		    braid_query_parse(dtext, dlen, o.per, &dq, &err) ||
+		    braid_query_compile(dq, cat, &dplan, &err))
+			goto fail;
+		ndd = braid_qplan_dims(dplan, &ddims);
+		int same = ndd == nd;
+		for (size_t i = 0; same && i < nd; i++)
+			same = !strcmp(dims[i], ddims[i]);
+		if (!same) {
+			braid_err_set(&err, BRAID_EINVAL,
+				      "release: --per: the denominator must have the numerator's breakdown "
+				      "(the same `count persons by` dimensions in the same order)");
+			goto fail;
+		}
+		if (braid_qplan_merge(plan, dplan)) {
+			braid_err_set(&err, BRAID_ENOMEM, "out of memory");
+			goto fail;
+		}
 	}
 	struct braid_request req;
 	braid_qplan_request(plan, BRAID_ACT_RELEASE, o.purpose, text, &req);
@@ -712,6 +1053,35 @@ int cmd_release(struct cli *cli, int argc, char **argv)
 	}
 	if (build_cells(&r, counts, dims, nd, &err))
 		goto fail;
+	ntabs_num = r.ntabs;
+	size_t num_end = braid_cellset_count(r.cs);
+	if (fingerprint(s, plan, &r, dims, nd, 0, num_end, o.per ? &npk : NULL, &nnpk, &err))
+		goto fail;
+	if (braid_release_terms_load(s, d.agreement, &terms, &err))
+		goto fail;
+	if (o.per) {
+		char num_cohort[18];
+		memcpy(num_cohort, r.cohort, sizeof num_cohort);
+		cohort_key(dtext, dlen, den_cohort);
+		if (!strcmp(den_cohort, num_cohort)) {
+			braid_err_set(&err, BRAID_EINVAL, "release: --per names the numerator's own cohort");
+			goto fail;
+		}
+		if (braid_qplan_counts(s, dplan, 1, &dcounts, &err))
+			goto fail;
+		memcpy(r.cohort, den_cohort, sizeof r.cohort);
+		r.prefix = "denominator_";
+		size_t den_first = braid_cellset_count(r.cs);
+		if (build_cells(&r, dcounts, dims, nd, &err) ||
+		    fingerprint(s, dplan, &r, dims, nd, den_first, braid_cellset_count(r.cs), &dpk, &ndpk,
+				&err))
+			goto fail;
+		memcpy(r.cohort, num_cohort, sizeof r.cohort);
+		r.prefix = NULL;
+		is_nested = nested(npk, nnpk, dpk, ndpk);
+		if (is_nested && add_rest_cells(&r, 0, num_end, den_cohort, &err))
+			goto fail;
+	}
 
 	/* Noise first, then suppression: the audit reasons about the numbers
 	 * a reader will hold, which are the noisy ones, so protect must
@@ -730,8 +1100,12 @@ int cmd_release(struct cli *cli, int argc, char **argv)
 			goto fail;
 		sodium_memzero(&rng, sizeof rng);
 	}
+	/* Differencing with earlier releases of other cohorts: nested people
+	 * sets differing by a few people become small cells of the ledger. */
 	if (braid_release_ledger_load(s, &ledger, &err) ||
-	    braid_release_protect(r.cs, &po, ledger, &audit, &err))
+	    braid_ledger_relate(ledger, r.cs, d.min_cell_size, NULL, &err))
+		goto fail;
+	if (braid_release_protect(r.cs, &po, ledger, &audit, &err))
 		goto noise_conflict;
 	/* The proof on the table as it will go out. */
 	if (braid_release_verify(r.cs, ledger, d.min_cell_size, 0, &err)) {
@@ -757,6 +1131,11 @@ noise_conflict:
 			braid_err_set(&err, BRAID_ENOMEM, "out of memory");
 			goto fail;
 		}
+	if (o.per)
+		for (size_t i = 0; i < ntabs_num; i++)
+			if (rate_csv(&r, &r.tabs[i], den_cohort, terms.code_5_95, terms.min_denominator,
+				     &rtabs[i], &rst, &err))
+				goto fail;
 	char content_hash[65];
 	hex_hash(cells.data, cells.len, content_hash);
 	int64_t nsup = 0, nper = 0, nshown = 0, ncells = (int64_t)braid_cellset_count(r.cs);
@@ -774,6 +1153,8 @@ noise_conflict:
 	braid_buf_init(&tnames, 0);
 	for (size_t i = 0; i < r.ntabs; i++)
 		braid_buf_printf(&tnames, "%s%s", i ? "," : "", r.tabs[i].name);
+	for (size_t i = 0; o.per && i < ntabs_num; i++)
+		braid_buf_printf(&tnames, ",rate_%s", r.tabs[i].name);
 	time_t now = time(NULL);
 	char when[32];
 	iso_now(now, when);
@@ -809,8 +1190,10 @@ noise_conflict:
 	struct braid_manifest m = {.query = text, .sources = srcs, .nsources = ns,
 				   .agreement = d.agreement, .created = now, .protect = &po,
 				   .audit = &audit, .noise = o.noise ? &no : NULL,
-				   .noise_scale = scale};
-	if (manifest(&m, &r, &cells, tabs, rec.id, &man, &err))
+				   .noise_scale = scale, .code_5_95 = o.per ? terms.code_5_95 : 0,
+				   .min_denominator = o.per ? terms.min_denominator : 0};
+	struct rate_info ri = {o.per ? dtext : NULL, den_cohort, is_nested, ntabs_num, rtabs, &rst};
+	if (manifest(&m, &r, &cells, tabs, &ri, rec.id, &man, &err))
 		goto fail;
 	if (write_file(o.out, "cells.csv", cells.data, cells.len, &err))
 		goto fail;
@@ -818,6 +1201,12 @@ noise_conflict:
 		char name[256];
 		snprintf(name, sizeof name, "%s.csv", r.tabs[i].name);
 		if (write_file(o.out, name, tabs[i].data, tabs[i].len, &err))
+			goto fail;
+	}
+	for (size_t i = 0; o.per && i < ntabs_num; i++) {
+		char name[300];
+		snprintf(name, sizeof name, "rate_%s.csv", r.tabs[i].name);
+		if (write_file(o.out, name, rtabs[i].data, rtabs[i].len, &err))
 			goto fail;
 	}
 	if (write_file(o.out, "manifest.json", man, strlen(man), &err))
@@ -864,8 +1253,16 @@ fail:
 done:
 	free(man);
 	braid_buf_release(&cells);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < MAX_TABS; i++) {
 		braid_buf_release(&tabs[i]);
+		braid_buf_release(&rtabs[i]);
+	}
+	free(npk);
+	free(dpk);
+	braid_qcounts_free(dcounts);
+	braid_qplan_free(dplan);
+	braid_query_free(dq);
+	free(dtext);
 	braid_cellset_free(r.cs);
 	braid_arena_release(&r.arena);
 	braid_audit_release(&audit);

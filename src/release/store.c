@@ -42,7 +42,12 @@ static const char *const schema =
 	"CREATE TABLE IF NOT EXISTS release_budget ("
 	" agreement TEXT PRIMARY KEY,"
 	" total REAL NOT NULL,"
-	" spent REAL NOT NULL);";
+	" spent REAL NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS release_terms ("
+	" agreement TEXT NOT NULL,"
+	" key TEXT NOT NULL,"
+	" value INTEGER NOT NULL,"
+	" PRIMARY KEY (agreement, key));";
 
 braid_rc braid_release_store_init(struct braid_store *s, struct braid_err *err)
 {
@@ -253,6 +258,75 @@ braid_rc braid_release_record_list(struct braid_store *s,
 		if (cb(ctx, &r))
 			break;
 	}
+	braid_stmt_finalize(st);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- terms */
+
+static const char *const term_keys[] = {"code_5_95", "min_denominator", "k", "l"};
+
+braid_rc braid_release_terms_load(struct braid_store *s, const char *agreement,
+				  struct braid_release_terms *t, struct braid_err *err)
+{
+	memset(t, 0, sizeof *t);
+	braid_rc rc = braid_release_store_init(s, err);
+	if (rc)
+		return rc;
+	struct braid_stmt *st;
+	if ((rc = braid_store_prepare(s, "SELECT key, value FROM release_terms WHERE agreement = ?1",
+				      &st, err)))
+		return rc;
+	if ((rc = braid_stmt_bind_text(st, 1, agreement, -1))) {
+		braid_stmt_finalize(st);
+		return braid_err_set(err, rc, "release_terms: cannot bind the agreement");
+	}
+	for (;;) {
+		int row = 0;
+		if ((rc = braid_stmt_step(st, &row, err)) || !row)
+			break;
+		const char *k = braid_stmt_text(st, 0);
+		long v = (long)braid_stmt_int64(st, 1);
+		if (!strcmp(k, "code_5_95"))
+			t->code_5_95 = v != 0;
+		else if (!strcmp(k, "min_denominator"))
+			t->min_denominator = v;
+		else if (!strcmp(k, "k"))
+			t->k = v;
+		else if (!strcmp(k, "l"))
+			t->l = v;
+	}
+	braid_stmt_finalize(st);
+	return rc;
+}
+
+braid_rc braid_release_terms_set(struct braid_store *s, const char *agreement, const char *key,
+				 long value, struct braid_err *err)
+{
+	int known = 0;
+	for (size_t i = 0; i < sizeof term_keys / sizeof *term_keys; i++)
+		known |= !strcmp(key, term_keys[i]);
+	if (!known)
+		return braid_err_set(err, BRAID_EINVAL,
+				     "release_terms: unknown term (expected code_5_95, min_denominator, k or l)");
+	if (value < 0 || value > 1000000 || (!strcmp(key, "code_5_95") && value > 1))
+		return braid_err_set(err, BRAID_EINVAL, "release_terms: %s out of range", key);
+	braid_rc rc = braid_release_store_init(s, err);
+	if (rc)
+		return rc;
+	struct braid_stmt *st;
+	if ((rc = braid_store_prepare(s,
+				      "INSERT INTO release_terms (agreement, key, value) VALUES (?1, ?2, ?3) "
+				      "ON CONFLICT (agreement, key) DO UPDATE SET value = excluded.value",
+				      &st, err)))
+		return rc;
+	int row;
+	if ((rc = braid_stmt_bind_text(st, 1, agreement, -1)) ||
+	    (rc = braid_stmt_bind_text(st, 2, key, -1)) ||
+	    (rc = braid_stmt_bind_int64(st, 3, value)))
+		braid_err_set(err, rc, "release_terms: cannot bind");
+	else
+		rc = braid_stmt_step(st, &row, err);
 	braid_stmt_finalize(st);
 	return rc;
 }
