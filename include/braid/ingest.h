@@ -120,6 +120,9 @@ struct braid_ingest_stats {
 	int64_t replaced_batches;
 	int files;
 	int64_t rows_withdrawn; /* rows of withdrawn persons, dropped unstored */
+	/* New records with a street address, and of them those found in the
+	 * places (src/geo; 0 when no places are loaded). */
+	int64_t geo_with_address, geo_geocoded;
 };
 
 /* Load files (n of them) for source `name` in one transaction.  On any

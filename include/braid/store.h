@@ -200,6 +200,14 @@ braid_rc braid_store_identity_delete(struct braid_store *s, int64_t record_key,
  * nothing.  Also used to count distinct identifier values without keeping
  * them. */
 int64_t braid_store_rid_hash(struct braid_store *s, const char *rid, size_t n);
+/* Household key (src/store/household.c): keyed BLAKE2b, under a subkey of
+ * the vault's token key (so it survives key rotation), of a standardised
+ * address (house number, street, unit, ZIP5; NULL = ""), truncated to 63
+ * bits, never 0.  Equal addresses give equal keys within one workspace;
+ * without the key the value says nothing about the address. */
+braid_rc braid_store_addr_key(struct braid_store *s, const char *number, const char *street,
+			      const char *unit, const char *zip5, int64_t *out,
+			      struct braid_err *err);
 /* Calls cb(ctx, record_key, rid_hash) for every record of source_id. */
 braid_rc braid_store_rid_scan(struct braid_store *s, int64_t source_id,
 			      int (*cb)(void *ctx, int64_t key, int64_t hash),

@@ -66,6 +66,7 @@ int cmd_sources(struct cli *cli, int argc, char **argv);
 int cmd_ingest(struct cli *cli, int argc, char **argv);
 int cmd_rejects(struct cli *cli, int argc, char **argv);
 int cmd_quality(struct cli *cli, int argc, char **argv);
+int cmd_places(struct cli *cli, int argc, char **argv);
 int cmd_user(struct cli *cli, int argc, char **argv);
 int cmd_users(struct cli *cli, int argc, char **argv);
 int cmd_agreement(struct cli *cli, int argc, char **argv);

@@ -105,12 +105,14 @@ int cmd_ingest(struct cli *cli, int argc, char **argv)
 	if (json)
 		printf("{\"source\": \"%s\", \"files\": %d, \"rows_read\": %lld, \"rows_loaded\": %lld,"
 		       " \"rows_rejected\": %lld, \"values_flagged\": %lld, \"records_new\": %lld,"
-		       " \"events\": %lld, \"replaced_batches\": %lld, \"rows_withdrawn\": %lld}\n",
+		       " \"events\": %lld, \"replaced_batches\": %lld, \"rows_withdrawn\": %lld,"
+		       " \"with_address\": %lld, \"geocoded\": %lld}\n",
 		       name, st.files,
 		       (long long)st.rows_read, (long long)st.rows_loaded,
 		       (long long)st.rows_rejected, (long long)st.values_flagged,
 		       (long long)st.records_new, (long long)st.events,
-		       (long long)st.replaced_batches, (long long)st.rows_withdrawn);
+		       (long long)st.replaced_batches, (long long)st.rows_withdrawn,
+		       (long long)st.geo_with_address, (long long)st.geo_geocoded);
 	else {
 		/* Withdrawn rows (braid withdraw) only when there are some. */
 		char wd[48] = "";
@@ -122,6 +124,11 @@ int cmd_ingest(struct cli *cli, int argc, char **argv)
 		       (long long)st.rows_rejected, wd, (long long)st.values_flagged,
 		       (long long)st.records_new, (long long)st.events,
 		       st.replaced_batches ? " (replaced an earlier load)" : "");
+		/* Only once places are loaded (braid places load). */
+		if (st.geo_geocoded)
+			printf("%s: geocoded %lld of %lld new records with an address (%.1f%%)\n",
+			       name, (long long)st.geo_geocoded, (long long)st.geo_with_address,
+			       100.0 * (double)st.geo_geocoded / (double)st.geo_with_address);
 	}
 	return 0;
 }

@@ -16,6 +16,7 @@ static const struct braid_cmd commands[] = {
 	{"ingest", "load CSV files for a source", cmd_ingest},
 	{"rejects", "show rows that could not be loaded", cmd_rejects},
 	{"quality", "quality report of a source", cmd_quality},
+	{"places", "the gazetteer: load street ranges, geocode records", cmd_places},
 	{"user", "add a user (prints its API key once)", cmd_user},
 	{"users", "list users and roles", cmd_users},
 	{"agreement", "add or revoke a data-sharing agreement", cmd_agreement},

@@ -23,6 +23,7 @@
 #include "ingest_int.h"
 
 #include "braid/csv.h"
+#include "braid/geo.h"
 #include "braid/normalize.h"
 
 #include <errno.h>
@@ -1348,6 +1349,20 @@ static void loader_release(struct loader *L)
 	free(L->wtok);
 }
 
+/* The id of the last batch of the workspace (0 when none): the records
+ * loaded after it are this load's. */
+static braid_rc last_batch(struct braid_store *s, int64_t *id, struct braid_err *err)
+{
+	struct braid_stmt *q;
+	braid_rc rc = braid_store_prepare(s, "SELECT coalesce(max(id), 0) FROM batches", &q, err);
+	int row = 0;
+	if (!rc)
+		rc = braid_stmt_step(q, &row, err);
+	*id = !rc && row ? braid_stmt_int64(q, 0) : 0;
+	braid_stmt_finalize(q);
+	return rc;
+}
+
 braid_rc braid_ingest_files(struct braid_store *s, const char *name,
 			    const char *const *files, int n,
 			    const struct braid_ingest_opts *opts,
@@ -1433,6 +1448,9 @@ braid_rc braid_ingest_files(struct braid_store *s, const char *name,
 		return rc;
 	}
 	rc = braid_store_withdrawn_tokens(s, &L.wtok, &L.nwtok, err);
+	int64_t prev_batch = 0;
+	if (!rc)
+		rc = last_batch(s, &prev_batch, err);
 	if (!rc)
 		rc = braid_store_rid_scan(s, L.source_id, prefill_cb, &L, err);
 	if (!rc)
@@ -1445,6 +1463,13 @@ braid_rc braid_ingest_files(struct braid_store *s, const char *name,
 	}
 	if (!rc)
 		rc = settle_duplicates(&L);
+	/* Geography (src/geo): the new records' tract, district and household
+	 * key, from their identities, in the same transaction. */
+	struct braid_geo_stats geo;
+	if (!rc && !(rc = braid_geo_fill(s, L.source_id, prev_batch, &geo, err))) {
+		stats->geo_with_address = geo.with_address;
+		stats->geo_geocoded = geo.geocoded;
+	}
 	if (!rc)
 		rc = braid_store_commit(s, err);
 	else

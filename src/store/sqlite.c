@@ -75,7 +75,11 @@ static const char main_schema[] =
 	"CREATE TABLE records(record_key INTEGER PRIMARY KEY, source_id INTEGER NOT NULL,"
 	" batch_id INTEGER NOT NULL, row_no INTEGER, sex TEXT, race TEXT,"
 	" ethnicity TEXT, birth_year INTEGER, zip5 TEXT, present INTEGER NOT NULL,"
-	" invalid INTEGER NOT NULL, rid_hash INTEGER NOT NULL, attrs TEXT);"
+	" invalid INTEGER NOT NULL, rid_hash INTEGER NOT NULL, attrs TEXT,"
+	/* Geography (src/geo): the 2010 tract and planning district of the
+	 * record's address, and the household key (braid_store_addr_key);
+	 * NULL until geocoded. */
+	" tract TEXT, district TEXT, addr_key INTEGER);"
 	"CREATE TABLE events(id INTEGER PRIMARY KEY, record_key INTEGER NOT NULL,"
 	" batch_id INTEGER NOT NULL, type TEXT NOT NULL, start_date TEXT,"
 	" end_date TEXT, program TEXT, provider TEXT, amount REAL, attrs TEXT,"
@@ -896,6 +900,24 @@ static const struct braid_store_ops sqlite_ops = {
 	.restrict_vault = sq_restrict_vault,
 };
 
+/* Add records.tract, district and addr_key when missing; 0 on success. */
+static int add_geo_columns(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info('records')"
+			       " WHERE name = 'addr_key'", -1, &st, NULL))
+		return 1;
+	int have = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+	sqlite3_finalize(st);
+	if (have)
+		return 0;
+	return sqlite3_exec(db, "BEGIN; ALTER TABLE records ADD COLUMN tract TEXT;"
+			    " ALTER TABLE records ADD COLUMN district TEXT;"
+			    " ALTER TABLE records ADD COLUMN addr_key INTEGER; COMMIT;",
+			    NULL, NULL, NULL) != SQLITE_OK &&
+	       (sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), 1);
+}
+
 braid_rc braid__sqlite_open(const char *dir, const struct braid__vault_keys *keys,
 			    struct braid_store **out, struct braid_err *err)
 {
@@ -932,6 +954,13 @@ braid_rc braid__sqlite_open(const char *dir, const struct braid__vault_keys *key
 		 "SELECT count(*) FROM vault.identities;", CACHE_KIB, CACHE_KIB);
 	if (r || sqlite3_exec(s->db, pragmas, NULL, NULL, NULL)) {
 		braid_rc rc = braid_err_set(err, BRAID_ESTORE, "cannot open vault '%s': %s", v,
+					    sqlite3_errmsg(s->db));
+		sq_close(&s->base);
+		return rc;
+	}
+	/* Workspaces made before geography: add its columns (src/geo). */
+	if (add_geo_columns(s->db)) {
+		braid_rc rc = braid_err_set(err, BRAID_ESTORE, "cannot upgrade '%s': %s", p,
 					    sqlite3_errmsg(s->db));
 		sq_close(&s->base);
 		return rc;
