@@ -73,7 +73,9 @@ static void usage(FILE *f)
 static void usage_list(FILE *f)
 {
 	fprintf(f, "usage: braid releases [--format text|json]\n"
-		   "       braid releases --set-budget AGREEMENT EPSILON   (admin)\n\n"
+		   "       braid releases --set-budget AGREEMENT EPSILON   (admin)\n"
+		   "       braid releases --set-terms AGREEMENT KEY VALUE  (admin; KEY: code_5_95 yes|no,\n"
+		   "                      min_denominator N, k N, l N)\n\n"
 		   "List the releases of this workspace (id, time, agreement, query, tables,\n"
 		   "cells suppressed, epsilon, content hash) and the epsilon budgets.\n");
 }
@@ -1333,8 +1335,9 @@ int cmd_releases(struct cli *cli, int argc, char **argv)
 		return 0;
 	}
 	int json = 0;
-	const char *set_ag = NULL;
+	const char *set_ag = NULL, *term_key = NULL;
 	double set_eps = 0;
+	long term_val = 0;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--format") && i + 1 < argc) {
 			const char *f = argv[++i];
@@ -1342,6 +1345,19 @@ int cmd_releases(struct cli *cli, int argc, char **argv)
 				json = 1;
 			else if (strcmp(f, "text"))
 				return cli_usage_error("releases: --format must be text or json");
+		} else if (!strcmp(argv[i], "--set-terms") && i + 3 < argc) {
+			set_ag = argv[++i];
+			term_key = argv[++i];
+			const char *v = argv[++i];
+			double x;
+			if (!strcmp(v, "yes") || !strcmp(v, "true"))
+				x = 1;
+			else if (!strcmp(v, "no") || !strcmp(v, "false"))
+				x = 0;
+			else if (parse_double(v, &x) || x < 0 || x != floor(x) || x > 1e6)
+				return cli_usage_error("releases: --set-terms needs AGREEMENT KEY VALUE "
+						       "(a whole number >= 0, or yes/no)");
+			term_val = (long)x;
 		} else if (!strcmp(argv[i], "--set-budget") && i + 2 < argc) {
 			set_ag = argv[++i];
 			if (parse_double(argv[++i], &set_eps) || set_eps < 0)
@@ -1358,6 +1374,21 @@ int cmd_releases(struct cli *cli, int argc, char **argv)
 		return code;
 	struct braid_err err;
 	braid_err_clear(&err);
+	if (set_ag && term_key) {
+		if (u.role != BRAID_ROLE_ADMIN) {
+			braid_policy_audit_admin(p, &u, "release-terms", "", 0,
+						 "only an admin sets release terms", &err);
+			braid_err_set(&err, BRAID_EDENIED, "only an admin sets release terms");
+			code = cli_fail(&err);
+		} else if (braid_release_terms_set(s, set_ag, term_key, term_val, &err) ||
+			   braid_policy_audit_admin(p, &u, "release-terms", set_ag, 1, "", &err)) {
+			code = cli_fail(&err);
+		} else {
+			printf("release terms of %s: %s = %ld\n", set_ag, term_key, term_val);
+		}
+		cli_logout(s, p);
+		return code;
+	}
 	if (set_ag) {
 		if (u.role != BRAID_ROLE_ADMIN) {
 			braid_policy_audit_admin(p, &u, "release-budget", "", 0,

@@ -110,6 +110,10 @@ YAML
 	printf 'index event jail_booking\ncount persons by race, zip\n' > by_race_zip.cohort
 	printf '# the same cohort, by ZIP only\nindex event jail_booking\ncount persons by zip\n' > by_zip.cohort
 	printf 'index event jail_booking\ncount persons by race\n' > by_race.cohort
+	printf 'index event jail_booking\ncount persons\n' > all.cohort
+	# the same query with one more filter: everyone but 19107's 4 people
+	printf 'index event jail_booking\nwhere zip in ("19101", "19102", "19103", "19104", "19105", "19106")\ncount persons\n' > most.cohort
+	printf 'index event jail_booking\nwhere race = "white"\ncount persons by zip\n' > white_by_zip.cohort
 	printf 'AK=%s\nCK=%s\nNK=%s\n' "$ak" "$ck" "$nk" > keys
 	cd - >/dev/null
 }
@@ -250,6 +254,71 @@ test_differencing_with_an_earlier_release_is_protected() {
 	grep -q '^\*,19107,,suppressed$' r2/race_zip.csv || fail "the ledger did not keep 19107 hidden"
 	python3 "$CACHE/check.py" r1 r2 || fail "release 1 + release 2 reveal a cell"
 	python3 "$CACHE/check.py" r2 || fail "release 2"
+}
+
+test_differencing_between_cohorts_is_caught() {
+	use_ws
+	release all.cohort --out r1 >/dev/null
+	grep -qE '^[0-9]+,$' r1/total.csv || fail "release 1 total not shown: $(cat r1/total.csv)"
+	ALL=$(sed -n 2p r1/total.csv | cut -d, -f1)
+	# Without the earlier release the subset's total is harmless and shown:
+	# the attack is planted (ALL - MOST = 19107's 4 people).
+	cp -r "$CACHE/ws" fresh
+	BRAID_DIR="$PWD/fresh" release most.cohort --out r2fresh >/dev/null
+	MOST=$(sed -n 2p r2fresh/total.csv | cut -d, -f1)
+	[ -n "$MOST" ] || fail "the subset is not published on its own"
+	assert_eq "$((ALL - MOST))" 4 "(the planted difference)"
+	# With the ledger, the subset's total is not published.
+	release most.cohort --out r2 >/dev/null
+	grep -q '^,suppressed$' r2/total.csv || fail "the subset total was published: $(cat r2/total.csv)"
+	# Nothing of the ledger's differencing reasons is in the public files.
+	if grep -rq 'diff:' r2; then fail "a difference cell id leaked into the release"; fi
+	# a superset by many people is not a small difference: published
+	printf 'index event jail_booking\nwhere zip in ("19101", "19102", "19103", "19104", "19105")\ncount persons\n' > fewer.cohort
+	release fewer.cohort --out r3 >/dev/null
+	grep -qE '^[0-9]+,$' r3/total.csv || fail "an unrelated-size subset was suppressed: $(cat r3/total.csv)"
+}
+
+test_rates_follow_suppression_and_flag_reliability_apart() {
+	use_ws
+	BRAID_USER=root BRAID_KEY=$AK "$BRAID" releases --set-terms kensington-aggregate code_5_95 yes >/dev/null
+	BRAID_USER=root BRAID_KEY=$AK "$BRAID" releases --set-terms kensington-aggregate min_denominator 50 >/dev/null
+	expect_exit 6 "$BRAID" releases --set-terms kensington-aggregate min_denominator 1
+	release white_by_zip.cohort --per by_zip.cohort --out q1 >/dev/null
+	[ -f q1/rate_zip.csv ] && [ -f q1/denominator_zip.csv ] || fail "rate files missing: $(ls q1)"
+	python3 - <<'PY' || fail "rates"
+import csv, json
+races = {"W": "white", "B": "black", "A": "asian", "O": "other"}
+people = list(csv.DictReader(open("jail.csv")))
+num = {r["zip"]: r for r in csv.DictReader(open("q1/zip.csv"))}
+den = {r["zip"]: r for r in csv.DictReader(open("q1/denominator_zip.csv"))}
+rate = {r["zip"]: r for r in csv.DictReader(open("q1/rate_zip.csv"))}
+assert set(rate) == set(num), (rate.keys(), num.keys())
+flags = 0
+for z, r in rate.items():
+    n, d = num[z], den[z]
+    tn = sum(1 for p in people if (z == "*" or p["ZIP"] == z) and p["RACE"] == "W")
+    td = sum(1 for p in people if z == "*" or p["ZIP"] == z)
+    if n["status"] == "suppressed" or d["status"] == "suppressed":
+        assert r["status"] == "suppressed" and r["percent"] == "", (z, r)
+        continue
+    assert int(n["count"]) == tn and int(d["count"]) == td, z
+    # the remainder (den - num) is a count too: never a small one
+    assert td - tn >= 11, ("a small remainder is published", z)
+    pct = 100.0 * tn / td
+    want = "<5%" if pct < 5 else ">95%" if pct > 95 else "%.1f%%" % pct
+    assert r["percent"] == want and r["status"] == "", (z, r, want)
+    assert r["reliability"] == ("unreliable" if td < 50 else ""), (z, r)
+    flags += r["reliability"] == "unreliable"
+assert flags > 0, ("no unreliable flag exercised", rate, num, den)
+# 19107 (4 people) is suppressed, so its rate is
+assert rate["19107"]["status"] == "suppressed"
+m = json.load(open("q1/manifest.json"))
+assert m["rates"]["nested"] is True and m["methods"]["percentages"]["coded_5_95"] is True, m.get("rates")
+PY
+	# a denominator with another breakdown is refused
+	expect_exit 2 release white_by_zip.cohort --per by_race.cohort --out q2
+	assert_contains "$OUT" "breakdown"
 }
 
 test_noise_budget_refuses_when_spent() {
