@@ -12,7 +12,8 @@
  *
  * The pure parts (agreement parsing, the check, hash chaining, key hashing)
  * need no store; the store-backed parts (braid_policy_open and below) keep
- * users, agreements and the audit log in tables of their own in braid.db.
+ * users and agreements in tables of their own in braid.db, and the audit
+ * log in audit.db beside it.
  *
  * Ownership: strings in a struct braid_agreement live in its arena and die
  * with braid_agreement_free().  A returned char * is the caller's to free().
@@ -259,10 +260,15 @@ braid_rc braid_audit_verify_end(const struct braid_audit_verifier *v, int64_t he
 				const char *head_hash, struct braid_err *err);
 
 /* ---------------------------------------------------------------- with a store
- * Users, agreements and the audit log live in braid.db, in tables of their
- * own (policy_users, policy_agreements, policy_audit, policy_audit_head),
- * created on first use.  struct braid_policy borrows the store: close the
- * policy before the store. */
+ * Users and agreements live in braid.db, in tables of their own
+ * (policy_users, policy_agreements), created on first use.  The audit log
+ * (policy_audit, policy_audit_head) lives in audit.db in the workspace, an
+ * SQLite file in WAL mode on a connection of the policy's own: an append
+ * costs no fsync (synchronous=NORMAL; BRAID_AUDIT_SYNC=full for one per
+ * entry) and survives a rollback of the reader's transaction on the store.
+ * A log still in braid.db (workspaces made before audit.db) is moved to
+ * audit.db by braid_policy_open.  struct braid_policy borrows the store:
+ * close the policy before the store. */
 struct braid_store;
 struct braid_policy;
 
@@ -271,6 +277,8 @@ struct braid_policy;
 braid_rc braid_policy_open(struct braid_store *s, struct braid_policy **out,
 			   struct braid_err *err);
 void braid_policy_close(struct braid_policy *p); /* NULL accepted */
+/* The audit log's file (borrowed until braid_policy_close). */
+const char *braid_policy_audit_path(const struct braid_policy *p);
 
 /* The workspace's creator becomes its first admin: call once right after
  * braid_workspace_init (braid init).  Writes the new key (shown once) into

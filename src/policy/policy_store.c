@@ -1,16 +1,24 @@
 /*
- * The policy layer on a store: users, agreements and the audit log kept in
- * braid.db through the store's portable SQL API, in tables of its own
- * created on first use; and the enforcement point that checks a request
- * against the stored agreements and appends the decision to the log.
+ * The policy layer on a store: users and agreements kept in braid.db
+ * through the store's portable SQL API, in tables of their own created on
+ * first use; the audit log in audit.db beside it (audit_db.c: WAL, its own
+ * connection, so appending is cheap and independent of the reader's
+ * transaction); and the enforcement point that checks a request against
+ * the stored agreements and appends the decision to the log.
  *
- * Appends take the store's write lock (BEGIN IMMEDIATE), read the head,
+ * Appends take audit.db's write lock (BEGIN IMMEDIATE), read the head,
  * insert the entry and move the head in one transaction, so concurrent
- * processes cannot fork the chain; seq is the primary key, so a fork that
- * slipped through would fail rather than corrupt.  Triggers refuse UPDATE
- * and DELETE on the log (SQLite syntax; a PostgreSQL backend would use a
- * rule) — a guard against accidents, not against someone with the file:
- * that is what the hash chain and `braid audit verify` are for.
+ * processes cannot fork the chain; seq is unique, so a fork that slipped
+ * through would fail rather than corrupt.  Triggers refuse UPDATE and
+ * DELETE on the log — a guard against accidents, not against someone with
+ * the file: that is what the hash chain and `braid audit verify` are for.
+ *
+ * Migration: a workspace made before audit.db keeps its log in braid.db
+ * (policy_audit, policy_audit_head).  braid_policy_open moves it, once:
+ * the rows are copied verbatim (positions, seqs and hashes, so tampering
+ * done before stays visible) into an empty audit.db with a durable commit,
+ * then the old tables are dropped from braid.db.  Interrupted between the
+ * two, the next open finds the old head already in audit.db and only drops.
  *
  * It does not decide anything itself (policy.c) nor hash anything
  * (audit_log.c, apikey.c).
@@ -29,22 +37,7 @@ static const char schema[] =
 	" key_hash TEXT NOT NULL, created TEXT NOT NULL, created_by TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS policy_agreements("
 	" id TEXT PRIMARY KEY, yaml TEXT NOT NULL, status TEXT NOT NULL,"
-	" revoked_on TEXT NOT NULL, added TEXT NOT NULL, added_by TEXT NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS policy_audit("
-	" pos INTEGER PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, at TEXT NOT NULL, user_name TEXT NOT NULL,"
-	" role TEXT NOT NULL, org TEXT NOT NULL, agreement TEXT NOT NULL,"
-	" purpose TEXT NOT NULL, action TEXT NOT NULL, sources TEXT NOT NULL,"
-	" rows_returned INTEGER NOT NULL, query_hash TEXT NOT NULL,"
-	" decision TEXT NOT NULL, reason TEXT NOT NULL, prev_hash TEXT NOT NULL,"
-	" hash TEXT NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS policy_audit_head("
-	" id INTEGER PRIMARY KEY, seq INTEGER NOT NULL, hash TEXT NOT NULL);"
-	"INSERT INTO policy_audit_head(id, seq, hash) SELECT 1, 0, ''"
-	" WHERE NOT EXISTS (SELECT 1 FROM policy_audit_head);"
-	"CREATE TRIGGER IF NOT EXISTS policy_audit_no_update BEFORE UPDATE ON policy_audit"
-	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
-	"CREATE TRIGGER IF NOT EXISTS policy_audit_no_delete BEFORE DELETE ON policy_audit"
-	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;";
+	" revoked_on TEXT NOT NULL, added TEXT NOT NULL, added_by TEXT NOT NULL);";
 
 #define AUDIT_COLS \
 	"seq, at, user_name, role, org, agreement, purpose, action, sources, rows_returned," \
@@ -61,7 +54,7 @@ struct braid_policy {
 	int head_known, head_dirty;
 	int64_t head_seq;
 	char head_hash[BRAID_HASH_HEX];
-	struct braid_stmt *ins, *head_get, *head_put;
+	struct braid__audit_db *adb;
 };
 
 static braid_rc head_write(struct braid_policy *p, struct braid_err *err);
@@ -147,6 +140,141 @@ static braid_rc load_agreements(struct braid_policy *p, struct braid_err *err)
 	return rc;
 }
 
+/* The path of audit.db: beside braid.db, found from the store's own
+ * connection (PRAGMA database_list names each attached file). */
+static braid_rc audit_path(struct braid_store *s, char *out, size_t n, struct braid_err *err)
+{
+	struct braid_stmt *st;
+	braid_rc rc = braid_store_prepare(s, "PRAGMA database_list", &st, err);
+	if (rc)
+		return rc;
+	int row;
+	out[0] = 0;
+	while (!(rc = braid_stmt_step(st, &row, err)) && row)
+		if (!strcmp(braid_stmt_text(st, 1), "main")) {
+			const char *f = braid_stmt_text(st, 2);
+			const char *slash = strrchr(f, '/');
+			size_t dl = slash ? (size_t)(slash - f) : 0;
+			if (!*f)
+				rc = braid_err_set(err, BRAID_ESTORE,
+						   "the store has no file to keep the audit log beside");
+			else if (dl + sizeof "/audit.db" > n)
+				rc = braid_err_set(err, BRAID_EINVAL, "workspace path too long");
+			else if (slash)
+				snprintf(out, n, "%.*s/audit.db", (int)dl, f);
+			else
+				snprintf(out, n, "audit.db");
+			break;
+		}
+	braid_stmt_finalize(st);
+	if (!rc && !out[0])
+		rc = braid_err_set(err, BRAID_ESTORE, "the store has no main database");
+	return rc;
+}
+
+/* Move the log of a workspace made before audit.db (see the top of the
+ * file).  Nothing to do when braid.db has no policy_audit table. */
+static braid_rc migrate(struct braid_policy *p, struct braid_err *err)
+{
+	struct braid_stmt *st;
+	braid_rc rc = braid_store_prepare(p->store,
+					  "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+					  " AND name = 'policy_audit'", &st, err);
+	if (rc)
+		return rc;
+	int row = 0;
+	int64_t old = 0;
+	if (!(rc = braid_stmt_step(st, &row, err)) && row)
+		old = braid_stmt_int64(st, 0);
+	braid_stmt_finalize(st);
+	if (rc || !old)
+		return rc;
+	int64_t oseq = 0;
+	char ohash[BRAID_HASH_HEX] = "";
+	if ((rc = braid_store_prepare(p->store, "SELECT seq, hash FROM policy_audit_head"
+					        " WHERE id = 1", &st, err)))
+		return rc;
+	if (!(rc = braid_stmt_step(st, &row, err)) && row) {
+		oseq = braid_stmt_int64(st, 0);
+		snprintf(ohash, sizeof ohash, "%s", braid_stmt_text(st, 1));
+	}
+	braid_stmt_finalize(st);
+	/* The copy must be on disk before the original goes: this one
+	 * commit fsyncs (the level cannot change inside a transaction). */
+	if (rc || (rc = braid__audit_db_set_full_sync(p->adb, 1, err)))
+		return rc;
+	if ((rc = braid__audit_db_begin(p->adb, err)))
+		goto out;
+	int64_t nseq, count;
+	char nhash[BRAID_HASH_HEX];
+	int found = 0;
+	rc = braid__audit_db_head(p->adb, &nseq, nhash, err);
+	if (!rc)
+		rc = braid__audit_db_count(p->adb, &count, err);
+	if (!rc && (nseq || count)) {
+		/* audit.db has entries: this log was moved already (and the
+		 * drop below was interrupted) — or two logs disagree, which
+		 * braid must not settle by itself. */
+		if (oseq && (rc = braid__audit_db_has(p->adb, oseq, ohash, &found, err)))
+			goto out;
+		if (oseq && !found)
+			rc = braid_err_set(err, BRAID_ESTORE,
+					   "braid.db and %s both hold an audit log and they differ;"
+					   " keep both files and ask an administrator",
+					   braid__audit_db_path(p->adb));
+		goto out;
+	}
+	if (!rc)
+		rc = braid_store_prepare(p->store, "SELECT " AUDIT_COLS ", pos FROM policy_audit"
+					 " ORDER BY pos", &st, err);
+	if (rc)
+		goto out;
+	while (!(rc = braid_stmt_step(st, &row, err)) && row) {
+		struct braid_audit_entry e;
+		memset(&e, 0, sizeof e);
+		e.seq = braid_stmt_int64(st, 0);
+		struct { char *dst; size_t n; int col; } t[] = {
+			{e.time, sizeof e.time, 1}, {e.user, sizeof e.user, 2},
+			{e.role, sizeof e.role, 3}, {e.org, sizeof e.org, 4},
+			{e.agreement, sizeof e.agreement, 5}, {e.purpose, sizeof e.purpose, 6},
+			{e.action, sizeof e.action, 7}, {e.sources, sizeof e.sources, 8},
+			{e.query_hash, sizeof e.query_hash, 10}, {e.decision, sizeof e.decision, 11},
+			{e.reason, sizeof e.reason, 12}, {e.prev_hash, sizeof e.prev_hash, 13},
+			{e.hash, sizeof e.hash, 14},
+		};
+		for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+			snprintf(t[i].dst, t[i].n, "%s", braid_stmt_text(st, t[i].col));
+		e.rows = braid_stmt_int64(st, 9);
+		if ((rc = braid__audit_db_insert(p->adb, &e, braid_stmt_int64(st, 15), err)))
+			break;
+	}
+	braid_stmt_finalize(st);
+	if (!rc)
+		rc = braid__audit_db_head_put(p->adb, oseq, ohash, err);
+out:
+	if (rc)
+		braid__audit_db_rollback(p->adb);
+	else
+		rc = braid__audit_db_commit(p->adb, err);
+	braid_rc rc2 = braid__audit_db_set_full_sync(p->adb, 0, rc ? NULL : err);
+	if (!rc)
+		rc = rc2;
+	if (rc)
+		return rc;
+	if (braid_store_begin(p->store, NULL))
+		return BRAID_OK; /* inside the caller's transaction: drop next time */
+	rc = braid_store_exec(p->store,
+			      "DROP TRIGGER IF EXISTS policy_audit_no_update;"
+			      "DROP TRIGGER IF EXISTS policy_audit_no_delete;"
+			      "DROP TABLE IF EXISTS policy_audit;"
+			      "DROP TABLE IF EXISTS policy_audit_head;", err);
+	if (!rc)
+		rc = braid_store_commit(p->store, err);
+	if (rc)
+		braid_store_rollback(p->store);
+	return rc;
+}
+
 braid_rc braid_policy_open(struct braid_store *s, struct braid_policy **out,
 			   struct braid_err *err)
 {
@@ -155,17 +283,14 @@ braid_rc braid_policy_open(struct braid_store *s, struct braid_policy **out,
 	if (!p)
 		return braid_err_set(err, BRAID_ENOMEM, "out of memory");
 	p->store = s;
+	char path[4096];
 	braid_rc rc = braid_store_exec(s, schema, err);
 	if (!rc)
-		rc = braid_store_prepare(s, "INSERT INTO policy_audit(" AUDIT_COLS ") VALUES"
-					    "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
-					 &p->ins, err);
+		rc = audit_path(s, path, sizeof path, err);
 	if (!rc)
-		rc = braid_store_prepare(s, "SELECT seq, hash FROM policy_audit_head WHERE id = 1",
-					 &p->head_get, err);
+		rc = braid__audit_db_open(path, &p->adb, err);
 	if (!rc)
-		rc = braid_store_prepare(s, "UPDATE policy_audit_head SET seq = ?1, hash = ?2"
-					    " WHERE id = 1", &p->head_put, err);
+		rc = migrate(p, err);
 	if (!rc)
 		rc = load_agreements(p, err);
 	if (rc) {
@@ -180,13 +305,14 @@ void braid_policy_close(struct braid_policy *p)
 {
 	if (!p)
 		return;
-	if (p->batch)
-		braid_store_rollback(p->store);
-	braid_stmt_finalize(p->ins);
-	braid_stmt_finalize(p->head_get);
-	braid_stmt_finalize(p->head_put);
+	braid__audit_db_close(p->adb); /* rolls an open batch back */
 	free_agreements(p);
 	free(p);
+}
+
+const char *braid_policy_audit_path(const struct braid_policy *p)
+{
+	return braid__audit_db_path(p->adb);
 }
 
 /* ---------------------------------------------------------------- users */
@@ -449,7 +575,7 @@ braid_rc braid_policy_batch_begin(struct braid_policy *p, struct braid_err *err)
 {
 	if (p->batch)
 		return braid_err_set(err, BRAID_EINVAL, "an audit batch is already open");
-	braid_rc rc = braid_store_begin(p->store, err);
+	braid_rc rc = braid__audit_db_begin(p->adb, err);
 	if (!rc) {
 		p->batch = 1;
 		p->head_known = 0;
@@ -464,38 +590,23 @@ braid_rc braid_policy_batch_end(struct braid_policy *p, struct braid_err *err)
 	p->batch = 0;
 	braid_rc rc = p->head_dirty ? head_write(p, err) : BRAID_OK;
 	if (!rc)
-		rc = braid_store_commit(p->store, err);
-	if (rc)
-		braid_store_rollback(p->store);
+		rc = braid__audit_db_commit(p->adb, err);
+	else
+		braid__audit_db_rollback(p->adb);
 	p->head_known = p->head_dirty = 0;
 	return rc;
 }
 
 static braid_rc head_read(struct braid_policy *p, struct braid_err *err)
 {
-	int row = 0;
-	braid_stmt_reset(p->head_get);
-	braid_rc rc = braid_stmt_step(p->head_get, &row, err);
-	p->head_seq = 0;
-	p->head_hash[0] = 0;
-	if (!rc && row) {
-		p->head_seq = braid_stmt_int64(p->head_get, 0);
-		snprintf(p->head_hash, sizeof p->head_hash, "%s", braid_stmt_text(p->head_get, 1));
-	}
-	braid_stmt_reset(p->head_get);
+	braid_rc rc = braid__audit_db_head(p->adb, &p->head_seq, p->head_hash, err);
 	p->head_known = !rc;
 	return rc;
 }
 
 static braid_rc head_write(struct braid_policy *p, struct braid_err *err)
 {
-	braid_stmt_reset(p->head_put);
-	braid_rc rc = braid_stmt_bind_int64(p->head_put, 1, p->head_seq);
-	if (!rc)
-		rc = braid_stmt_bind_text(p->head_put, 2, p->head_hash, -1);
-	if (!rc)
-		rc = step_done(p->head_put, err);
-	braid_stmt_reset(p->head_put);
+	braid_rc rc = braid__audit_db_head_put(p->adb, p->head_seq, p->head_hash, err);
 	if (!rc)
 		p->head_dirty = 0;
 	return rc;
@@ -510,22 +621,7 @@ static braid_rc append_locked(struct braid_policy *p, struct braid_audit_entry *
 	if (!p->head_known && (rc = head_read(p, err)))
 		return rc;
 	braid_audit_seal(e, p->head_seq, p->head_hash);
-	struct braid_stmt *st = p->ins;
-	braid_stmt_reset(st);
-	const char *txt[] = {e->time, e->user, e->role, e->org, e->agreement, e->purpose,
-			     e->action, e->sources};
-	rc = braid_stmt_bind_int64(st, 1, e->seq);
-	for (int i = 0; !rc && i < 8; i++)
-		rc = braid_stmt_bind_text(st, i + 2, txt[i], -1);
-	if (!rc)
-		rc = braid_stmt_bind_int64(st, 10, e->rows);
-	const char *txt2[] = {e->query_hash, e->decision, e->reason, e->prev_hash, e->hash};
-	for (int i = 0; !rc && i < 5; i++)
-		rc = braid_stmt_bind_text(st, i + 11, txt2[i], -1);
-	if (!rc)
-		rc = step_done(st, err);
-	braid_stmt_reset(st);
-	if (rc)
+	if ((rc = braid__audit_db_insert(p->adb, e, 0, err)))
 		return rc;
 	p->head_seq = e->seq;
 	memcpy(p->head_hash, e->hash, sizeof p->head_hash);
@@ -538,7 +634,7 @@ braid_rc braid_policy_audit_append(struct braid_policy *p, struct braid_audit_en
 {
 	if (p->batch)
 		return append_locked(p, e, err);
-	braid_rc rc = braid_store_begin(p->store, err);
+	braid_rc rc = braid__audit_db_begin(p->adb, err);
 	if (rc)
 		return rc;
 	p->head_known = 0; /* another process may have appended since */
@@ -546,10 +642,10 @@ braid_rc braid_policy_audit_append(struct braid_policy *p, struct braid_audit_en
 	if (!rc)
 		rc = head_write(p, err);
 	if (!rc)
-		rc = braid_store_commit(p->store, err);
-	if (rc)
-		braid_store_rollback(p->store);
-	p->head_known = 0;
+		rc = braid__audit_db_commit(p->adb, err);
+	else
+		braid__audit_db_rollback(p->adb);
+	p->head_known = p->head_dirty = 0;
 	return rc;
 }
 
@@ -605,86 +701,63 @@ braid_rc braid_policy_commit(struct braid_policy *p, const struct braid_user *u,
 	return braid_policy_audit_append(p, &e, err);
 }
 
-static void read_entry(struct braid_stmt *st, struct braid_audit_entry *e)
+struct iter_ctx {
+	int (*cb)(void *ctx, const struct braid_audit_entry *e);
+	void *ctx;
+};
+
+static int iter_one(void *ctx, const struct braid_audit_entry *e, int64_t pos)
 {
-	memset(e, 0, sizeof *e);
-	e->seq = braid_stmt_int64(st, 0);
-	struct { char *dst; size_t n; int col; } t[] = {
-		{e->time, sizeof e->time, 1}, {e->user, sizeof e->user, 2},
-		{e->role, sizeof e->role, 3}, {e->org, sizeof e->org, 4},
-		{e->agreement, sizeof e->agreement, 5}, {e->purpose, sizeof e->purpose, 6},
-		{e->action, sizeof e->action, 7}, {e->sources, sizeof e->sources, 8},
-		{e->query_hash, sizeof e->query_hash, 10}, {e->decision, sizeof e->decision, 11},
-		{e->reason, sizeof e->reason, 12}, {e->prev_hash, sizeof e->prev_hash, 13},
-		{e->hash, sizeof e->hash, 14},
-	};
-	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-		snprintf(t[i].dst, t[i].n, "%s", braid_stmt_text(st, t[i].col));
-	e->rows = braid_stmt_int64(st, 9);
+	(void)pos;
+	struct iter_ctx *c = ctx;
+	return c->cb(c->ctx, e);
 }
 
 braid_rc braid_policy_audit_iter(struct braid_policy *p, const char *user, const char *since,
 				 int (*cb)(void *ctx, const struct braid_audit_entry *e),
 				 void *ctx, struct braid_err *err)
 {
-	struct braid_stmt *st;
-	braid_rc rc = braid_store_prepare(
-		p->store,
-		"SELECT " AUDIT_COLS " FROM policy_audit WHERE (?1 IS NULL OR user_name = ?1)"
-		" AND (?2 IS NULL OR at >= ?2) ORDER BY seq",
-		&st, err);
-	if (rc)
-		return rc;
-	rc = braid_stmt_bind_text(st, 1, user, -1);
-	if (!rc)
-		rc = braid_stmt_bind_text(st, 2, since, -1);
-	int row;
-	while (!rc && !(rc = braid_stmt_step(st, &row, err)) && row) {
-		struct braid_audit_entry e;
-		read_entry(st, &e);
-		if (cb(ctx, &e))
-			break;
-	}
-	braid_stmt_finalize(st);
-	return rc;
+	struct iter_ctx c = {cb, ctx};
+	return braid__audit_db_scan(p->adb, user, since, 0, iter_one, &c, err);
+}
+
+struct verify_ctx {
+	struct braid_audit_verifier v;
+	braid_rc rc;
+	struct braid_err *err;
+};
+
+static int verify_one(void *ctx, const struct braid_audit_entry *e, int64_t pos)
+{
+	(void)pos;
+	struct verify_ctx *c = ctx;
+	c->rc = braid_audit_verify_next(&c->v, e, c->err);
+	return c->rc != BRAID_OK;
 }
 
 braid_rc braid_policy_audit_verify(struct braid_policy *p, int64_t *n,
 				   char head[BRAID_HASH_HEX], struct braid_err *err)
 {
-	struct braid_audit_verifier v;
-	braid_audit_verifier_init(&v);
-	struct braid_stmt *st;
-	/* Stored order is insertion order (pos); verification must not sort
-	 * by seq, or a reordering would be hidden. */
-	braid_rc rc = braid_store_prepare(p->store,
-					  "SELECT " AUDIT_COLS " FROM policy_audit ORDER BY pos",
-					  &st, err);
+	struct verify_ctx c = {.rc = BRAID_OK, .err = err};
+	braid_audit_verifier_init(&c.v);
+	/* One read transaction: the entries and the head are read as of
+	 * the same moment, however many appends run meanwhile. */
+	braid_rc rc = braid__audit_db_begin_read(p->adb, err);
 	if (rc)
 		return rc;
-	int row;
-	while (!(rc = braid_stmt_step(st, &row, err)) && row) {
-		struct braid_audit_entry e;
-		read_entry(st, &e);
-		if ((rc = braid_audit_verify_next(&v, &e, err)))
-			break;
-	}
-	braid_stmt_finalize(st);
-	if (rc)
-		return rc;
+	rc = braid__audit_db_scan(p->adb, NULL, NULL, 1, verify_one, &c, err);
+	if (!rc)
+		rc = c.rc;
 	int64_t hseq = 0;
 	char hhash[BRAID_HASH_HEX] = "";
-	braid_stmt_reset(p->head_get);
-	if ((rc = braid_stmt_step(p->head_get, &row, err)))
+	if (!rc)
+		rc = braid__audit_db_head(p->adb, &hseq, hhash, err);
+	braid__audit_db_rollback(p->adb);
+	if (!rc)
+		rc = braid_audit_verify_end(&c.v, hseq, hhash, err);
+	if (rc)
 		return rc;
-	if (row) {
-		hseq = braid_stmt_int64(p->head_get, 0);
-		snprintf(hhash, sizeof hhash, "%s", braid_stmt_text(p->head_get, 1));
-	}
-	braid_stmt_reset(p->head_get);
-	if ((rc = braid_audit_verify_end(&v, hseq, hhash, err)))
-		return rc;
-	*n = v.n;
-	snprintf(head, BRAID_HASH_HEX, "%s", v.hash);
+	*n = c.v.n;
+	snprintf(head, BRAID_HASH_HEX, "%s", c.v.hash);
 	return BRAID_OK;
 }

@@ -112,9 +112,9 @@ test_status_revoke_and_public_register() {
 	python3 -c 'import json,sys; json.loads(sys.argv[1])' "$OUT"
 }
 
-# tamper SQL: edit braid.db behind braid's back (dropping the guard triggers).
+# tamper SQL: edit audit.db behind braid's back (dropping the guard triggers).
 tamper() {
-	python3 - "$BRAID_DIR/braid.db" "$1" <<'PY'
+	python3 - "$BRAID_DIR/audit.db" "$1" <<'PY'
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
 c.executescript("DROP TRIGGER IF EXISTS policy_audit_no_update; DROP TRIGGER IF EXISTS policy_audit_no_delete;" + sys.argv[2])

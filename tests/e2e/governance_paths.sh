@@ -118,7 +118,8 @@ test_withdrawn_person_is_gone_and_not_reloaded() {
 	if grep -q ',J1,\|,J9,\|,J10,\|,H1,\|,B1,' persons.csv; then fail "a withdrawn record is back: $(cat persons.csv)"; fi
 	# Nothing of the person is left in any store, log or journal (the
 	# vault holds only sealed rows and keyed tokens).
-	no_planted ws/braid.db ws/braid.db-journal ws/vault.db ws/braid.conf
+	[ -f ws/audit.db ] || fail "no ws/audit.db"
+	no_planted ws/braid.db ws/braid.db-journal ws/vault.db ws/braid.conf ws/audit.db
 	expect_exit 0 "$BRAID" audit verify
 	"$BRAID" audit show | grep -q "withdraw-person.*allow" || fail "withdrawal not audited"
 	"$BRAID" audit show | grep -q "withdraw-person.*deny" || fail "refused withdrawal not audited"
@@ -146,7 +147,7 @@ test_loaded_stores_hold_no_planted_identifier() {
 	"$BRAID" rejects jail >/dev/null 2>&1 || true
 	"$BRAID" audit show > audit.txt
 	as cw "$CK" "$BRAID" client "$PID" --purpose reentry-referral > view.txt
-	no_planted ws/braid.db ws/braid.conf audit.txt view.txt
+	no_planted ws/braid.db ws/braid.conf ws/audit.db audit.txt view.txt
 	# ...but the vault does hold them, sealed: the linker reads them back.
 	BRAID_USER=lin BRAID_KEY=$LK "$BRAID" export persons --out p.csv 2>/dev/null
 	no_planted ws/vault.db

@@ -2,7 +2,8 @@
  * The policy layer on a real workspace: users and keys, agreements added
  * and revoked, the enforcement point appending every decision before it
  * returns, and verification of the stored log (including tampering with
- * the database file behind braid's back).
+ * audit.db behind braid's back), the log's independence from the store's
+ * transactions, and the move of an old log out of braid.db.
  */
 #define _GNU_SOURCE /* memmem */
 #include "test.h"
@@ -10,6 +11,7 @@
 #include "braid/store.h"
 
 #include <sqlite3.h>
+#include <unistd.h>
 
 static const char agreement[] =
 	"id: jail-study\ntitle: Jail study\nstatus: active\nparties: [Prisons, City]\n"
@@ -141,16 +143,21 @@ TEST(policy_store_authorize_audits_before_answering)
 	close_ws(&w);
 }
 
-static void tamper(struct ws *w, const char *sql)
+static void tamper_file(struct ws *w, const char *file, const char *sql)
 {
 	char db[400];
-	snprintf(db, sizeof db, "%s/braid.db", w->dir);
+	snprintf(db, sizeof db, "%s/%s", w->dir, file);
 	sqlite3 *h;
 	ASSERT_EQ(sqlite3_open(db, &h), SQLITE_OK);
 	char *msg = NULL;
 	if (sqlite3_exec(h, sql, NULL, NULL, &msg) != SQLITE_OK)
 		TEST_FAIL_("tamper: %s", msg);
 	sqlite3_close(h);
+}
+
+static void tamper(struct ws *w, const char *sql)
+{
+	tamper_file(w, "audit.db", sql);
 }
 
 static void verify_fails(const char *sql, const char *want)
@@ -221,10 +228,177 @@ TEST(policy_store_log_refuses_updates_through_sql)
 	struct ws w;
 	struct braid_err err;
 	setup(&w);
+	/* Not in braid.db at all ... */
 	ASSERT_EQ(braid_store_exec(w.s, "DELETE FROM policy_audit", &err), BRAID_ESTORE);
-	ASSERT_EQ(braid_store_exec(w.s, "UPDATE policy_audit SET user_name = 'x'", &err),
-		  BRAID_ESTORE);
+	ASSERT(strstr(err.msg, "no such table"));
+	/* ... and audit.db refuses changes to entries. */
+	const char *path = braid_policy_audit_path(w.p);
+	ASSERT(strstr(path, "/ws/audit.db"));
+	sqlite3 *h;
+	ASSERT_EQ(sqlite3_open(path, &h), SQLITE_OK);
+	ASSERT_EQ(sqlite3_exec(h, "DELETE FROM policy_audit", NULL, NULL, NULL), SQLITE_CONSTRAINT);
+	ASSERT(strstr(sqlite3_errmsg(h), "append-only"));
+	ASSERT_EQ(sqlite3_exec(h, "UPDATE policy_audit SET user_name = 'x'", NULL, NULL, NULL),
+		  SQLITE_CONSTRAINT);
+	sqlite3_close(h);
 	close_ws(&w);
+}
+
+TEST(policy_store_audit_is_in_wal_mode_beside_the_store)
+{
+	struct ws w;
+	setup(&w);
+	sqlite3 *h;
+	ASSERT_EQ(sqlite3_open(braid_policy_audit_path(w.p), &h), SQLITE_OK);
+	sqlite3_stmt *st;
+	ASSERT_EQ(sqlite3_prepare_v2(h, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+	ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+	ASSERT_STR_EQ((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	close_ws(&w);
+}
+
+TEST(policy_store_entries_survive_a_rolled_back_store_transaction)
+{
+	struct ws w;
+	struct braid_err err;
+	setup(&w);
+	struct braid_request r = req_rows();
+	struct braid_decision d;
+	/* A reader inside a transaction of its own on braid.db, which fails
+	 * and rolls back after its decisions were logged. */
+	ASSERT_EQ(braid_store_begin(w.s, &err), BRAID_OK);
+	ASSERT_EQ(braid_store_exec(w.s, "CREATE TABLE scratch(x)", &err), BRAID_OK);
+	ASSERT_EQ(braid_policy_authorize(w.p, &w.ana, &r, &d, &err), BRAID_OK);
+	ASSERT_EQ(braid_policy_commit(w.p, &w.ana, &r, &d, 3, &err), BRAID_OK);
+	r.purpose = "marketing";
+	ASSERT_EQ(braid_policy_authorize(w.p, &w.ana, &r, &d, &err), BRAID_EDENIED);
+	braid_store_rollback(w.s);
+	ASSERT_EQ(braid_store_exec(w.s, "SELECT * FROM scratch", &err), BRAID_ESTORE);
+	close_ws(&w);
+	open_ws(&w);
+	int64_t n;
+	char head[BRAID_HASH_HEX];
+	ASSERT_EQ(braid_policy_audit_verify(w.p, &n, head, &err), BRAID_OK);
+	ASSERT_EQ(n, 5); /* setup's three, the allow and the deny */
+	close_ws(&w);
+}
+
+/* Put the log back into braid.db the way workspaces made before audit.db
+ * kept it (same tables and triggers), optionally removing audit.db. */
+static void make_old_layout(struct ws *w, int remove_audit_db)
+{
+	char sql[2048];
+	snprintf(sql, sizeof sql,
+		 "CREATE TABLE policy_audit(pos INTEGER PRIMARY KEY, seq INTEGER NOT NULL UNIQUE,"
+		 " at TEXT NOT NULL, user_name TEXT NOT NULL, role TEXT NOT NULL, org TEXT NOT NULL,"
+		 " agreement TEXT NOT NULL, purpose TEXT NOT NULL, action TEXT NOT NULL,"
+		 " sources TEXT NOT NULL, rows_returned INTEGER NOT NULL, query_hash TEXT NOT NULL,"
+		 " decision TEXT NOT NULL, reason TEXT NOT NULL, prev_hash TEXT NOT NULL,"
+		 " hash TEXT NOT NULL);"
+		 "CREATE TABLE policy_audit_head(id INTEGER PRIMARY KEY, seq INTEGER NOT NULL,"
+		 " hash TEXT NOT NULL);"
+		 "ATTACH '%s/audit.db' AS a;"
+		 "INSERT INTO main.policy_audit SELECT * FROM a.policy_audit;"
+		 "INSERT INTO main.policy_audit_head SELECT * FROM a.policy_audit_head;"
+		 "DETACH a;"
+		 "CREATE TRIGGER policy_audit_no_update BEFORE UPDATE ON policy_audit"
+		 " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+		 w->dir);
+	tamper_file(w, "braid.db", sql);
+	if (remove_audit_db) {
+		char f[400];
+		snprintf(f, sizeof f, "%s/audit.db", w->dir);
+		ASSERT_EQ(unlink(f), 0);
+	}
+}
+
+static int64_t old_tables(struct ws *w)
+{
+	char db[400];
+	snprintf(db, sizeof db, "%s/braid.db", w->dir);
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	ASSERT_EQ(sqlite3_open(db, &h), SQLITE_OK);
+	ASSERT_EQ(sqlite3_prepare_v2(h, "SELECT count(*) FROM sqlite_master WHERE name LIKE"
+				     " 'policy_audit%'", -1, &st, NULL), SQLITE_OK);
+	ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+	int64_t n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return n;
+}
+
+TEST(policy_store_moves_an_old_log_out_of_braid_db)
+{
+	struct ws w;
+	struct braid_err err;
+	setup(&w);
+	int64_t n0, n;
+	char head0[BRAID_HASH_HEX], head[BRAID_HASH_HEX];
+	ASSERT_EQ(braid_policy_audit_verify(w.p, &n0, head0, &err), BRAID_OK);
+	close_ws(&w);
+	make_old_layout(&w, 1);
+	ASSERT_EQ(old_tables(&w), 3); /* two tables and a trigger */
+	open_ws(&w);
+	ASSERT_EQ(old_tables(&w), 0);
+	ASSERT_EQ(braid_policy_audit_verify(w.p, &n, head, &err), BRAID_OK);
+	ASSERT_EQ(n, n0);
+	ASSERT_STR_EQ(head, head0);
+	/* The chain goes on from the moved head. */
+	struct braid_request r = req_rows();
+	struct braid_decision d;
+	ASSERT_EQ(braid_policy_authorize(w.p, &w.ana, &r, &d, &err), BRAID_OK);
+	ASSERT_EQ(braid_policy_commit(w.p, &w.ana, &r, &d, 1, &err), BRAID_OK);
+	ASSERT_EQ(braid_policy_audit_verify(w.p, &n, head, &err), BRAID_OK);
+	ASSERT_EQ(n, n0 + 1);
+	close_ws(&w);
+}
+
+TEST(policy_store_move_keeps_old_tampering_visible)
+{
+	struct ws w;
+	struct braid_err err;
+	setup(&w);
+	close_ws(&w);
+	make_old_layout(&w, 1);
+	tamper_file(&w, "braid.db", "DROP TRIGGER policy_audit_no_update;"
+				    "UPDATE policy_audit SET rows_returned = 7 WHERE seq = 2");
+	open_ws(&w);
+	int64_t n;
+	char head[BRAID_HASH_HEX];
+	ASSERT_EQ(braid_policy_audit_verify(w.p, &n, head, &err), BRAID_EPARSE);
+	ASSERT(strstr(err.msg, "audit entry 2 (seq 2) was edited"));
+	close_ws(&w);
+}
+
+TEST(policy_store_interrupted_move_finishes_and_a_conflict_is_refused)
+{
+	struct ws w;
+	struct braid_err err;
+	setup(&w);
+	close_ws(&w);
+	/* Copied but not dropped: the next open only drops. */
+	make_old_layout(&w, 0);
+	open_ws(&w);
+	ASSERT_EQ(old_tables(&w), 0);
+	int64_t n;
+	char head[BRAID_HASH_HEX];
+	ASSERT_EQ(braid_policy_audit_verify(w.p, &n, head, &err), BRAID_OK);
+	ASSERT_EQ(n, 3);
+	close_ws(&w);
+	/* An old log whose head audit.db does not hold: braid refuses to
+	 * choose between them. */
+	make_old_layout(&w, 0);
+	tamper_file(&w, "braid.db", "UPDATE policy_audit_head SET hash = 'x'");
+	struct braid_policy *p;
+	ASSERT_EQ(braid_store_open(w.dir, &w.s, &err), BRAID_OK);
+	ASSERT_EQ(braid_policy_open(w.s, &p, &err), BRAID_ESTORE);
+	ASSERT(strstr(err.msg, "both hold an audit log"));
+	braid_store_close(w.s);
+	w.s = NULL;
+	ASSERT_EQ(old_tables(&w), 3);
 }
 
 TEST(policy_store_group_commit_keeps_the_chain)
@@ -280,11 +454,21 @@ TEST(policy_store_audit_keeps_no_identifier_from_a_query)
 	r.sources = bad;
 	ASSERT_EQ(braid_policy_authorize(w.p, &w.ana, &r, &d, &err), BRAID_EDENIED);
 	ASSERT(!strstr(err.msg, "QUILLFEATHER"));
+	/* While open, the entries are in the write-ahead log. */
+	char wal[400];
+	snprintf(wal, sizeof wal, "%s-wal", braid_policy_audit_path(w.p));
+	ASSERT(file_has(wal, "governance")); /* the scan reads the real file */
+	ASSERT(!file_has(wal, "219-09-9999"));
+	ASSERT(!file_has(wal, "QUILLFEATHER"));
+	ASSERT(!file_has(wal, "1961-07-04"));
 	close_ws(&w);
-	char db[400];
-	snprintf(db, sizeof db, "%s/braid.db", w.dir);
-	ASSERT(file_has(db, "policy_audit")); /* the scan reads the real file */
-	ASSERT(!file_has(db, "219-09-9999"));
-	ASSERT(!file_has(db, "QUILLFEATHER"));
-	ASSERT(!file_has(db, "1961-07-04"));
+	static const char *const files[] = {"braid.db", "audit.db"};
+	for (int i = 0; i < 2; i++) {
+		char db[400];
+		snprintf(db, sizeof db, "%s/%s", w.dir, files[i]);
+		ASSERT(file_has(db, i ? "policy_audit" : "policy_users"));
+		ASSERT(!file_has(db, "219-09-9999"));
+		ASSERT(!file_has(db, "QUILLFEATHER"));
+		ASSERT(!file_has(db, "1961-07-04"));
+	}
 }
