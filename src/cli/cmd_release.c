@@ -34,6 +34,7 @@
  * (a cohort and a subset of it have different ids).
  */
 #include "cli.h"
+#include "braid/csv.h"
 #include "braid/policy.h"
 #include "braid/query.h"
 #include "braid/release.h"
@@ -870,6 +871,316 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
+/* ------------------------------------------------------------ row extracts */
+
+/* Rows of the cohort: index_date then the dimensions, strings kept in an
+ * arena (NULL = missing); person ids are never read into the extract. */
+struct rows_ctx {
+	struct braid_arena *a;
+	size_t ncols;
+	const char **v;
+	size_t n, cap;
+	int oom;
+};
+
+static int rows_row(void *ctx, int ncols, const char *const *names, const char *const *vals)
+{
+	(void)names;
+	struct rows_ctx *c = ctx;
+	if ((size_t)ncols < 1 + c->ncols)
+		return 1;
+	if (c->n + c->ncols > c->cap) {
+		size_t nc = c->cap ? 2 * c->cap : 4096;
+		while (nc < c->n + c->ncols)
+			nc *= 2;
+		const char **p = braid_reallocarray(c->v, nc, sizeof *p);
+		if (!p) {
+			c->oom = 1;
+			return 1;
+		}
+		c->v = p;
+		c->cap = nc;
+	}
+	for (size_t j = 0; j < c->ncols; j++) {
+		const char *x = vals[1 + j];
+		c->v[c->n++] = x && *x ? braid_arena_strdup(c->a, x) : NULL;
+	}
+	return 0;
+}
+
+/* ZIP3 populations: from a census file (CSV "zip3,population" with a
+ * header), or else the people of the person index by the first three
+ * digits of their records' ZIPs — a lower bound of the true population,
+ * so it errs on the side of "000". */
+struct zip3_pop {
+	const char **z;
+	long *pop;
+	size_t n, cap;
+	const char *source;
+};
+
+static braid_rc zip3_push(struct zip3_pop *zp, struct braid_arena *a, const char *z, long pop)
+{
+	if (zp->n == zp->cap) {
+		size_t nc = zp->cap ? 2 * zp->cap : 64;
+		const char **nz = braid_reallocarray(zp->z, nc, sizeof *nz);
+		if (!nz)
+			return BRAID_ENOMEM;
+		zp->z = nz;
+		long *np = braid_reallocarray(zp->pop, nc, sizeof *np);
+		if (!np)
+			return BRAID_ENOMEM;
+		zp->pop = np;
+		zp->cap = nc;
+	}
+	zp->z[zp->n] = braid_arena_strdup(a, z);
+	zp->pop[zp->n++] = pop;
+	return zp->z[zp->n - 1] ? BRAID_OK : BRAID_ENOMEM;
+}
+
+static braid_rc zip3_load(struct braid_store *s, const char *file, struct braid_arena *a,
+			  struct zip3_pop *zp, struct braid_err *err)
+{
+	braid_rc rc = BRAID_OK;
+	if (file) {
+		zp->source = "census file";
+		FILE *f = fopen(file, "rb");
+		if (!f)
+			return braid_err_set(err, BRAID_EIO, "cannot read '%s': %s", file, strerror(errno));
+		struct braid_csv *r = braid_csv_new(f, file, NULL);
+		if (!r) {
+			fclose(f);
+			return braid_err_set(err, BRAID_ENOMEM, "out of memory");
+		}
+		char **fl;
+		size_t nf;
+		int first = 1;
+		while (!rc && !(rc = braid_csv_next(r, &fl, &nf, err))) {
+			if (first) {
+				first = 0;
+				continue; /* header */
+			}
+			long pop;
+			if (nf < 2 || strlen(fl[0]) != 3 || strspn(fl[0], "0123456789") != 3 ||
+			    braid_parse_long(fl[1], &pop) || pop < 0) {
+				rc = braid_err_at(err, BRAID_EPARSE, file, braid_csv_record_line(r), 1,
+						  "expected zip3 (3 digits),population (a whole number)");
+				break;
+			}
+			if (zip3_push(zp, a, fl[0], pop))
+				rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
+		}
+		if (rc == BRAID_ENOTFOUND)
+			rc = BRAID_OK;
+		braid_csv_free(r);
+		fclose(f);
+		return rc;
+	}
+	zp->source = "store: distinct people of the person index by the ZIP3 of their records "
+		     "(a lower bound of the census population)";
+	struct braid_stmt *st;
+	if ((rc = braid_store_prepare(s,
+				      "SELECT substr(r.zip5, 1, 3), COUNT(DISTINCT pr.person_id)"
+				      " FROM records r JOIN person_record pr ON pr.record_key = r.record_key"
+				      " WHERE length(r.zip5) >= 5 GROUP BY 1",
+				      &st, err)))
+		return rc;
+	for (;;) {
+		int row = 0;
+		if ((rc = braid_stmt_step(st, &row, err)) || !row)
+			break;
+		if (zip3_push(zp, a, braid_stmt_text(st, 0), (long)braid_stmt_int64(st, 1))) {
+			rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
+			break;
+		}
+	}
+	braid_stmt_finalize(st);
+	return rc;
+}
+
+/* Tract -> planning district as the store knows it (records geocoded by
+ * src/geo carry both). */
+struct tract_map {
+	const char **tract, **district;
+	size_t n, cap;
+};
+
+static braid_rc tract_load(struct braid_store *s, struct braid_arena *a, struct tract_map *tm,
+			   struct braid_err *err)
+{
+	struct braid_stmt *st;
+	braid_rc rc = braid_store_prepare(s,
+					  "SELECT DISTINCT tract, district FROM records"
+					  " WHERE tract IS NOT NULL AND district IS NOT NULL ORDER BY 1",
+					  &st, err);
+	if (rc)
+		return rc;
+	for (;;) {
+		int row = 0;
+		if ((rc = braid_stmt_step(st, &row, err)) || !row)
+			break;
+		if (tm->n == tm->cap) {
+			size_t nc = tm->cap ? 2 * tm->cap : 256;
+			const char **t = braid_reallocarray(tm->tract, nc, sizeof *t);
+			const char **d = t ? braid_reallocarray(tm->district, nc, sizeof *d) : NULL;
+			if (t)
+				tm->tract = t;
+			if (!t || !d) {
+				rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
+				break;
+			}
+			tm->district = d;
+			tm->cap = nc;
+		}
+		tm->tract[tm->n] = braid_arena_strdup(a, braid_stmt_text(st, 0));
+		tm->district[tm->n++] = braid_arena_strdup(a, braid_stmt_text(st, 1));
+	}
+	braid_stmt_finalize(st);
+	return rc;
+}
+
+/* Whether name is in the comma list (NULL list = every name). */
+static int in_list(const char *list, const char *name)
+{
+	if (!list)
+		return 1;
+	size_t n = strlen(name);
+	for (const char *p = list; *p;) {
+		const char *e = strchr(p, ',');
+		size_t k = e ? (size_t)(e - p) : strlen(p);
+		if (k == n && !strncmp(p, name, n))
+			return 1;
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	return 0;
+}
+
+struct extract_out {
+	struct braid_buf csv;
+	char *manifest;
+	size_t rows_out, suppressed;
+	struct braid_risk_report risk;
+	size_t k, l;
+};
+
+/* The de-identified extract of a cohort: Safe-Harbor-style generalisation
+ * per column, k-anonymity over the quasi-identifiers (all columns unless
+ * --quasi), l-diversity of --sensitive, local suppression (library), then
+ * an independent recount of the smallest class on the written rows. */
+static braid_rc build_extract(struct braid_store *s, const struct braid_qplan *plan,
+			      const char *const *dims, size_t nd, const struct opts *o,
+			      long min_cell, const struct braid_release_terms *terms,
+			      struct braid_arena *a, struct braid_extract *x,
+			      struct braid_deid_opts *dopt, struct zip3_pop *zp,
+			      struct tract_map *tm, struct extract_out *eo, struct braid_err *err)
+{
+	size_t nc = 1 + nd;
+	struct braid_deid_column *cols = braid_arena_zalloc(a, nc * sizeof *cols);
+	if (!cols)
+		return braid_err_set(err, BRAID_ENOMEM, "out of memory");
+	cols[0] = (struct braid_deid_column){"index_year", BRAID_DEID_DATE_YEAR, 0, 0};
+	int want_tracts = 0;
+	for (size_t i = 0; i < nd; i++) {
+		enum braid_deid_rule rule = BRAID_DEID_KEEP;
+		if (!strcmp(dims[i], "age"))
+			rule = BRAID_DEID_AGE_90;
+		else if (!strcmp(dims[i], "zip"))
+			rule = BRAID_DEID_ZIP3;
+		else if (!strcmp(dims[i], "tract")) {
+			rule = BRAID_DEID_TRACT_DISTRICT;
+			want_tracts = 1;
+		}
+		cols[1 + i] = (struct braid_deid_column){dims[i], rule, 0, 0};
+	}
+	size_t nq = 0;
+	for (size_t i = 0; i < nc; i++) {
+		int sens = o->sensitive && !strcmp(cols[i].name, o->sensitive);
+		cols[i].sensitive = sens;
+		cols[i].quasi = !sens && in_list(o->quasi, cols[i].name);
+		nq += (size_t)cols[i].quasi;
+	}
+	/* every name given must be a column */
+	const char *lists[2] = {o->quasi, o->sensitive};
+	for (int li = 0; li < 2; li++)
+		for (const char *p = lists[li]; p && *p;) {
+			const char *e = strchr(p, ',');
+			size_t k = e ? (size_t)(e - p) : strlen(p);
+			int found = 0;
+			for (size_t i = 0; i < nc; i++)
+				found |= strlen(cols[i].name) == k && !strncmp(cols[i].name, p, k);
+			if (!found)
+				return braid_err_set(err, BRAID_EINVAL,
+						     "release: %s names a column the extract does not have "
+						     "(columns: index_year and the query's `count persons by` dimensions)",
+						     li ? "--sensitive" : "--quasi");
+			if (!e)
+				break;
+			p = e + 1;
+		}
+	if (!nq)
+		return braid_err_set(err, BRAID_EINVAL, "release: no quasi-identifier left for k-anonymity");
+	braid_rc rc = zip3_load(s, o->zip3_file, a, zp, err);
+	if (!rc && want_tracts)
+		rc = tract_load(s, a, tm, err);
+	if (rc)
+		return rc;
+	struct rows_ctx rc_ = {.a = a, .ncols = nc};
+	int64_t nrows = 0;
+	rc = braid_qplan_rows(s, plan, rows_row, &rc_, &nrows, err);
+	if (!rc && rc_.oom)
+		rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
+	if (rc) {
+		free(rc_.v);
+		return rc;
+	}
+	memset(dopt, 0, sizeof *dopt);
+	dopt->cols = cols;
+	dopt->ncols = nc;
+	dopt->k = (size_t)(terms->k > 0 ? terms->k : min_cell);
+	dopt->l = (size_t)(terms->l > 0 ? terms->l : o->sensitive ? 2 : 0);
+	dopt->zip3 = zp->z;
+	dopt->zip3_pop = zp->pop;
+	dopt->nzip3 = zp->n;
+	dopt->tracts = tm->tract;
+	dopt->districts = tm->district;
+	dopt->ntracts = tm->n;
+	rc = braid_deid_extract(rc_.v, rc_.n / nc, dopt, x, &eo->risk, err);
+	free(rc_.v);
+	if (rc)
+		return rc;
+	/* Independent check on the rows as they will be written. */
+	size_t qcols[8], sc = SIZE_MAX, kq = 0;
+	for (size_t j = 0; j < x->ncols; j++)
+		for (size_t i = 0; i < nc; i++)
+			if (!strcmp(x->names[j], cols[i].name)) {
+				if (cols[i].quasi && kq < 8)
+					qcols[kq++] = j;
+				if (cols[i].sensitive)
+					sc = j;
+			}
+	size_t min_l = SIZE_MAX;
+	size_t minc = braid_extract_min_class(x, qcols, kq, sc, &min_l);
+	if (x->nrows && (minc < dopt->k || (dopt->l && sc != SIZE_MAX && min_l < dopt->l)))
+		return braid_err_set(err, BRAID_EINTERNAL,
+				     "release: the extract fails its own k-anonymity / l-diversity recount");
+	eo->k = dopt->k;
+	eo->l = dopt->l;
+	eo->rows_out = x->nrows;
+	eo->suppressed = eo->risk.values_suppressed;
+	for (size_t j = 0; !rc && j < x->ncols; j++)
+		if (!(rc = csv_field(&eo->csv, x->names[j])))
+			rc = braid_buf_putc(&eo->csv, j + 1 < x->ncols ? ',' : '\n');
+	for (size_t i = 0; !rc && i < x->nrows; i++)
+		for (size_t j = 0; !rc && j < x->ncols; j++)
+			if (!(rc = csv_field(&eo->csv, x->cells[i * x->ncols + j])))
+				rc = braid_buf_putc(&eo->csv, j + 1 < x->ncols ? ',' : '\n');
+	if (rc)
+		return braid_err_set(err, BRAID_ENOMEM, "out of memory");
+	return BRAID_OK;
+}
+
 static void iso_now(time_t t, char out[32])
 {
 	struct tm tm;
@@ -938,6 +1249,112 @@ static braid_rc manifest(const struct braid_manifest *m, const struct rel *r, st
 	if (!*out)
 		return braid_err_set(err, BRAID_ENOMEM, "manifest: out of memory");
 	return BRAID_OK;
+}
+
+/* A de-identified row extract: build, record (release list, audit
+ * entry), then write DIR/extract.csv and DIR/manifest.json. */
+static braid_rc run_extract(struct braid_store *s, struct braid_policy *p, const struct braid_user *u,
+			    const struct braid_request *req, const struct braid_decision *d,
+			    const struct braid_qplan *plan, const char *text, const char *const *dims,
+			    size_t nd, const struct opts *o, const struct braid_release_terms *terms,
+			    struct braid_err *err)
+{
+	struct braid_arena a;
+	braid_arena_init(&a, 0);
+	struct braid_extract x;
+	memset(&x, 0, sizeof x);
+	struct braid_deid_opts dopt;
+	struct zip3_pop zp = {0};
+	struct tract_map tm = {0};
+	struct extract_out eo;
+	memset(&eo, 0, sizeof eo);
+	braid_buf_init(&eo.csv, 0);
+	char *man = NULL;
+	braid_rc rc = build_extract(s, plan, dims, nd, o, d->min_cell_size, terms, &a, &x, &dopt, &zp,
+				    &tm, &eo, err);
+	char hash[65] = "";
+	time_t now = time(NULL);
+	char when[32];
+	iso_now(now, when);
+	struct braid_release_rec rec = {
+		.created = when, .user = u->name, .agreement = d->agreement, .purpose = o->purpose,
+		.query = text, .tables = "extract", .out_dir = o->out, .cells = (int64_t)eo.rows_out,
+		.suppressed = (int64_t)eo.suppressed, .perturbed = 0, .epsilon = 0, .mechanism = "",
+		.hash = hash};
+	if (!rc) {
+		hex_hash(eo.csv.data, eo.csv.len, hash);
+		if (!(rc = braid_store_begin(s, err))) {
+			if ((rc = braid_release_record_add(s, &rec, err)) ||
+			    (rc = braid_store_commit(s, err)))
+				braid_store_rollback(s);
+		}
+	}
+	if (!rc)
+		rc = braid_policy_commit(p, u, req, d, (long)eo.rows_out, err);
+	if (!rc) {
+		const char *const *srcs;
+		size_t ns = braid_qplan_sources(plan, &srcs);
+		struct braid_manifest m = {.query = text, .sources = srcs, .nsources = ns,
+					   .agreement = d->agreement, .created = now, .deid = &dopt,
+					   .risk = &eo.risk};
+		char *base = NULL;
+		if (!(rc = braid_manifest_json(&m, NULL, eo.csv.data, eo.csv.len, &base, err))) {
+			json_error_t je;
+			json_t *root = json_loads(base, 0, &je);
+			if (!root)
+				rc = braid_err_set(err, BRAID_EINTERNAL, "manifest: not JSON");
+			else {
+				json_object_set_new(root, "release_id", json_integer((json_int_t)rec.id));
+				json_object_set_new(root, "use", json_string("deidentified-row"));
+				json_object_set_new(root, "person_ids", json_string("none: dropped"));
+				json_object_set_new(root, "zip3_population_source", json_string(zp.source));
+				json_object_set_new(root, "files",
+						    json_pack("[{s:s,s:s,s:s}]", "name", "extract.csv",
+							      "blake2b_256", hash, "content",
+							      "one row per person of the cohort, generalised; "
+							      "'*' = suppressed value"));
+				man = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+				json_decref(root);
+				if (!man)
+					rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
+			}
+			free(base);
+		}
+	}
+	if (!rc)
+		rc = write_file(o->out, "extract.csv", eo.csv.data, eo.csv.len, err);
+	if (!rc)
+		rc = write_file(o->out, "manifest.json", man, strlen(man), err);
+	if (!rc) {
+		if (o->json) {
+			json_t *j = json_pack("{s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:s}", "release_id",
+					      (json_int_t)rec.id, "out", o->out, "agreement", d->agreement,
+					      "k", (json_int_t)eo.k, "l", (json_int_t)eo.l, "rows",
+					      (json_int_t)eo.rows_out, "rows_dropped",
+					      (json_int_t)eo.risk.rows_dropped, "values_suppressed",
+					      (json_int_t)eo.suppressed, "content_hash", hash);
+			char *js = j ? json_dumps(j, JSON_PRESERVE_ORDER) : NULL;
+			if (js)
+				printf("%s\n", js);
+			free(js);
+			json_decref(j);
+		} else {
+			printf("release %lld: de-identified extract, %zu rows (%zu dropped), %zu values "
+			       "suppressed\nagreement %s, k = %zu, l = %zu; smallest class %zu\n"
+			       "written to %s (extract.csv, manifest.json, content hash %.16s...)\n",
+			       (long long)rec.id, eo.rows_out, eo.risk.rows_dropped, eo.suppressed,
+			       d->agreement, eo.k, eo.l, eo.risk.min_class, o->out, hash);
+		}
+	}
+	free(man);
+	braid_buf_release(&eo.csv);
+	braid_extract_release(&x);
+	free(zp.z);
+	free(zp.pop);
+	free(tm.tract);
+	free(tm.district);
+	braid_arena_release(&a);
+	return rc;
 }
 
 int cmd_release(struct cli *cli, int argc, char **argv)
@@ -1009,7 +1426,7 @@ int cmd_release(struct cli *cli, int argc, char **argv)
 		goto fail;
 	const char *const *dims;
 	size_t nd = braid_qplan_dims(plan, &dims);
-	if (nd > 2) {
+	if (nd > 2 && !o.extract) {
 		braid_err_set(&err, BRAID_EINVAL,
 			      "release: at most two breakdown dimensions (the query has %zu)", nd);
 		goto fail;
@@ -1039,11 +1456,21 @@ int cmd_release(struct cli *cli, int argc, char **argv)
 	}
 	struct braid_request req;
 	braid_qplan_request(plan, BRAID_ACT_RELEASE, o.purpose, text, &req);
+	if (o.extract)
+		req.use = BRAID_USE_DEIDENTIFIED; /* refused under aggregate-only agreements */
 	struct braid_decision d;
 	if (authorize_named(p, &u, o.agreement, &req, &d, &err))
 		goto fail;
 	if (prepare_dir(o.out, &made_dir, &err))
 		goto fail;
+	if (braid_release_terms_load(s, d.agreement, &terms, &err))
+		goto fail;
+	if (o.extract) {
+		if (run_extract(s, p, &u, &req, &d, plan, text, dims, nd, &o, &terms, &err))
+			goto fail;
+		code = 0;
+		goto done;
+	}
 	/* Exact counts of people (min cell 1: nothing hidden yet); the
 	 * release decides what to hide, knowing all of the tables. */
 	if (braid_qplan_counts(s, plan, 1, &counts, &err))
@@ -1058,8 +1485,6 @@ int cmd_release(struct cli *cli, int argc, char **argv)
 	ntabs_num = r.ntabs;
 	size_t num_end = braid_cellset_count(r.cs);
 	if (fingerprint(s, plan, &r, dims, nd, 0, num_end, o.per ? &npk : NULL, &nnpk, &err))
-		goto fail;
-	if (braid_release_terms_load(s, d.agreement, &terms, &err))
 		goto fail;
 	if (o.per) {
 		char num_cohort[18];
