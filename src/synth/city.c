@@ -97,7 +97,7 @@ struct world {
 	struct ref ref;
 	int32_t w0, A;             /* window start, analysis date */
 	FILE *out[S__N];
-	FILE *f_persons, *f_households, *f_people;
+	FILE *f_persons, *f_households, *f_people, *f_addresses;
 	struct src_stats ss[S__N];
 	FILE *f_cbo;               /* per batch: the entity of each cbo row, in order */
 	long long cbo_row;
@@ -300,11 +300,8 @@ static void place_address(struct world *w, struct addr *a, int near_tract, struc
 	int side = st->hi[0] > 0 ? 0 : 1;
 	if (st->hi[0] > 0 && st->hi[1] > 0)
 		side = (int)braid__rng_range(r, 0, 1);
-	int lo = st->lo[side], hi = st->hi[side];
-	if (lo <= 0)
-		lo = (hi & 1) ? 1 : 2;
-	if (hi < lo)
-		hi = lo;
+	int lo, hi;
+	braid__street_side(st, side, &lo, &hi);
 	a->street = s;
 	a->num = lo + 2 * (int)braid__rng_range(r, 0, (hi - lo) / 2);
 	a->unit[0] = 0;
@@ -1152,43 +1149,48 @@ static void w_bh(struct world *w, const struct household *h, const struct person
 	}
 }
 
+/* One record per case: each programme spell is an application of its own
+ * (a renewal after a closure opens a new case with a new CASE_NO), so a
+ * person with several spells has several records, tied together only by
+ * the identifiers on them (RECIP_NO when the person has one).  A duplicate
+ * is a case keyed in twice under two numbers. */
 static void w_dhs(struct world *w, const struct household *h, const struct person *p,
 		  const struct pev *e, struct rng *r)
 {
-	if (!e->nsp)
-		return;
 	FILE *f = w->out[S_DHS];
-	int split = dup_split(w, S_DHS, e->nsp, r);
 	struct ident id;
-	char cis[24], b1[16], b2[16], a[256];
+	char cno[24], b1[16], b2[16], a[256];
 	for (int i = 0; i < e->nsp; i++) {
 		int32_t t = e->sp[i].s < w->w0 ? w->w0 : e->sp[i].s;
-		if (i == 0 || i == split) {
+		int reps = braid__rng_chance(r, braid__rate(braid__src[S_DHS].dup, w->o->error_scale)) ? 2 : 1;
+		if (reps == 2)
+			w->ss[S_DHS].err[E_DUP]++;
+		for (int k = 0; k < reps; k++) {
 			make_ident(w, S_DHS, p, t, &id, r);
-			snprintf(cis, sizeof cis, "%09llu", 300000000ULL + p->id * 4ULL + (i > 0));
-			truth_line(w, S_DHS, cis, p->id);
+			snprintf(cno, sizeof cno, "%011llu", p->id * 256ULL + (unsigned)i * 2 + (unsigned)k);
+			truth_line(w, S_DHS, cno, p->id);
+			const struct addr *ad = rec_addr(h, &id, t);
+			put(f, cno, ',');
+			put(f, p->recip, ',');
+			put(f, id.last, ',');
+			put(f, id.first, ',');
+			char mi[2] = {id.middle[0], 0};
+			put(f, mi, ',');
+			put(f, id.suffix, ',');
+			put(f, fdob(b1, &id, D_US), ',');
+			put(f, p->sex == 'M' ? "M" : "F", ',');
+			put(f, fssn(b2, &id, 1), ',');
+			char rc[2] = {omb_digit[p->omb], 0};
+			put(f, rc, ',');
+			put(f, p->hisp ? "Y" : "N", ',');
+			put(f, faddr(w, a, sizeof a, ad, id.abbr, 1), ',');
+			put(f, "PHILADELPHIA", ',');
+			put(f, fzip(w, ad), ',');
+			put(f, e->sp[i].prog ? "SNAP" : "MA", ',');
+			put(f, fdate(b1, e->sp[i].s, D_US), ',');
+			put(f, fdate(b2, e->sp[i].e, D_US), '\n');
+			w->ss[S_DHS].rows++;
 		}
-		const struct addr *ad = rec_addr(h, &id, t);
-		put(f, cis, ',');
-		put(f, p->recip, ',');
-		put(f, id.last, ',');
-		put(f, id.first, ',');
-		char mi[2] = {id.middle[0], 0};
-		put(f, mi, ',');
-		put(f, id.suffix, ',');
-		put(f, fdob(b1, &id, D_US), ',');
-		put(f, p->sex == 'M' ? "M" : "F", ',');
-		put(f, fssn(b2, &id, 1), ',');
-		char rc[2] = {omb_digit[p->omb], 0};
-		put(f, rc, ',');
-		put(f, p->hisp ? "Y" : "N", ',');
-		put(f, faddr(w, a, sizeof a, ad, id.abbr, 1), ',');
-		put(f, "PHILADELPHIA", ',');
-		put(f, fzip(w, ad), ',');
-		put(f, e->sp[i].prog ? "SNAP" : "MA", ',');
-		put(f, fdate(b1, e->sp[i].s, D_US), ',');
-		put(f, fdate(b2, e->sp[i].e, D_US), '\n');
-		w->ss[S_DHS].rows++;
 	}
 }
 
@@ -1269,7 +1271,7 @@ static void w_cw(struct world *w, const struct household *h, const struct person
 	int32_t lo = p->dob > w->w0 ? p->dob : w->w0, hi = adult < w->A ? adult : w->A;
 	if (p->death != NONE && p->death < hi)
 		hi = p->death;
-	if (hi - lo < 60 || !braid__rng_chance(r, h->poor ? 0.07 : 0.008))
+	if (hi - lo < 60 || !braid__rng_chance(r, h->poor ? 0.15 : 0.02))
 		return;
 	int n = (int)braid__rng_range(r, 1, 3);
 	int32_t d[3];
@@ -1364,103 +1366,145 @@ static void w_birth(struct world *w, const struct household *h, const struct per
 	w->ss[S_BIRTHS].rows++;
 }
 
+/* Quarterly wage records of the last WAGE_YEARS years of the window.  The
+ * unit an employer reports is a job, and each job carries that employer's
+ * own employee key, so a person who changes jobs has several records (as
+ * in real UI wage files, where SSN + employer is the key). */
+#define WAGE_YEARS 2
+#define MAXJOB 24
 static void w_wages(struct world *w, const struct household *h, const struct person *p,
 		    struct rng *r)
 {
-	int y1, mm, dd;
+	int y1, y0, mm, dd;
 	braid__civil_from_days(w->A, &y1, &mm, &dd);
-	int32_t qs[4];
+	braid__civil_from_days(w->w0, &y0, &mm, &dd);
+	int32_t qs[4 * WAGE_YEARS];
 	int nq = 0;
-	for (int y = y1; y <= y1; y++)
+	for (int y = y1 - WAGE_YEARS + 1; y <= y1; y++)
 		for (int q = 0; q < 4; q++)
-			qs[nq++] = braid__days_from_civil(y, 1 + 3 * q, 1);
-	int age = age_at(p->dob, qs[0]);
-	if (age < 17 || age > 68 || !braid__rng_chance(r, h->poor ? 0.42 : (age > 64 ? 0.3 : 0.74)))
+			if (y >= y0)
+				qs[nq++] = braid__days_from_civil(y, 1 + 3 * q, 1);
+	if (!nq)
 		return;
-	int on[4], n = 0;
-	for (int q = 0; q < nq; q++) {
-		on[q] = alive(p, qs[q]) && braid__rng_chance(r, 0.9);
-		n += on[q];
-	}
-	if (!n)
+	int age = age_at(p->dob, qs[nq - 1]);
+	if (age < 17 || age > 70 || !braid__rng_chance(r, h->poor ? 0.5 : (age > 64 ? 0.35 : 0.8)))
 		return;
-	FILE *f = w->out[S_WAGES];
-	int split = dup_split(w, S_WAGES, n, r);
-	double base = h->poor ? 4200 : 12500;
-	base *= exp(0.55 * braid__rng_normal(r));
-	long ein = 100000000L + (long)braid__rng_range(r, 0, 4999) * 1777;
-	struct ident id;
-	char key[24], b1[16], b2[16];
-	int k = 0;
+	/* Jobs, quarter by quarter: a job ends with a quarterly separation
+	 * rate (higher in low-wage work), a new one is found with a quarterly
+	 * finding rate; a few people hold a second job at the same time. */
+	struct { int q0, q1; long ein; double base; } job[MAXJOB];
+	int nj = 0, cur[2] = {-1, -1};
+	double sep = h->poor ? 0.14 : 0.05, find = h->poor ? 0.35 : 0.55;
+	double lvl = (h->poor ? 4200 : 12500) * exp(0.55 * braid__rng_normal(r));
 	for (int q = 0; q < nq; q++) {
-		if (!on[q])
+		int a = age_at(p->dob, qs[q]);
+		int ok = alive(p, qs[q]) && a >= 16 && a <= 72;
+		for (int k = 0; k < 2; k++)
+			if (cur[k] >= 0 && (!ok || braid__rng_chance(r, k ? 0.25 : sep))) {
+				job[cur[k]].q1 = q - 1;
+				cur[k] = -1;
+			}
+		if (!ok)
 			continue;
-		if (k == 0 || k == split) {
-			make_ident(w, S_WAGES, p, qs[q], &id, r);
-			snprintf(key, sizeof key, "E%09llu", p->id * 4ULL + (k > 0));
-			truth_line(w, S_WAGES, key, p->id);
+		for (int k = 0; k < 2 && nj < MAXJOB; k++) {
+			if (cur[k] >= 0)
+				continue;
+			double pf = k ? (cur[0] >= 0 ? 0.02 : 0) : (q == 0 ? 0.85 : find);
+			if (!braid__rng_chance(r, pf))
+				continue;
+			cur[k] = nj;
+			job[nj].q0 = q;
+			job[nj].q1 = nq - 1;
+			job[nj].ein = 100000000L + (long)braid__rng_range(r, 0, 4999) * 1777;
+			job[nj].base = lvl * (k ? 0.35 : 0.8 + 0.4 * braid__rng_unif(r));
+			nj++;
 		}
-		k++;
-		if (braid__rng_chance(r, 0.08))
-			ein = 100000000L + (long)braid__rng_range(r, 0, 4999) * 1777;
-		int y, m, d;
-		braid__civil_from_days(qs[q], &y, &m, &d);
-		put(f, key, ',');
-		put(f, fssn(b1, &id, 0), ',');
-		put(f, id.last, ',');
-		put(f, id.first, ',');
-		char mi[2] = {id.middle[0], 0};
-		put(f, mi, ',');
-		char eb[24];
-		snprintf(eb, sizeof eb, "%02ld-%07ld", ein / 10000000, ein % 10000000);
-		put(f, eb, ',');
-		putl(f, y, ',');
-		putl(f, (m - 1) / 3 + 1, ',');
-		put(f, fdate(b2, qs[q], D_ISO), ',');
-		putm(f, base * (0.85 + 0.3 * braid__rng_unif(r)), '\n');
-		w->ss[S_WAGES].rows++;
+	}
+	FILE *f = w->out[S_WAGES];
+	for (int j = 0; j < nj; j++) {
+		int n = job[j].q1 - job[j].q0 + 1;
+		if (n <= 0)
+			continue;
+		int split = dup_split(w, S_WAGES, n, r);
+		struct ident id;
+		char key[24], b1[16], b2[16], eb[24];
+		snprintf(eb, sizeof eb, "%02ld-%07ld", job[j].ein / 10000000, job[j].ein % 10000000);
+		for (int k = 0; k < n; k++) {
+			int q = job[j].q0 + k;
+			if (k == 0 || k == split) {
+				make_ident(w, S_WAGES, p, qs[q], &id, r);
+				snprintf(key, sizeof key, "E%09llu", p->id * 64ULL + (unsigned)j * 2 + (k > 0));
+				truth_line(w, S_WAGES, key, p->id);
+			}
+			int y, m, d;
+			braid__civil_from_days(qs[q], &y, &m, &d);
+			put(f, key, ',');
+			put(f, fssn(b1, &id, 0), ',');
+			put(f, id.last, ',');
+			put(f, id.first, ',');
+			char mi[2] = {id.middle[0], 0};
+			put(f, mi, ',');
+			put(f, eb, ',');
+			putl(f, y, ',');
+			putl(f, (m - 1) / 3 + 1, ',');
+			put(f, fdate(b2, qs[q], D_ISO), ',');
+			putm(f, job[j].base * (0.85 + 0.3 * braid__rng_unif(r)), '\n');
+			w->ss[S_WAGES].rows++;
+		}
 	}
 }
 
+/* The client list of a network of community organisations: one row per
+ * programme a person signed up for (the list has no client id, so every
+ * row is a record); a duplicate is a second sign-up for the same
+ * programme, written later. */
 static void w_cbo(struct world *w, const struct household *h, const struct person *p,
 		  struct rng *r)
 {
 	static const char *const prog[] = {"Food Pantry", "Legal Aid", "Job Readiness",
 					   "Utility Help", "Youth Mentoring"};
-	if (age_at(p->dob, w->A) < 18 || !braid__rng_chance(r, h->poor ? 0.10 : 0.01))
+	if (age_at(p->dob, w->A) < 18 || !braid__rng_chance(r, h->poor ? 0.45 : 0.08))
 		return;
 	int32_t lo = w->w0 > p->dob + 6575 ? w->w0 : p->dob + 6575;
 	int32_t hi = p->death < w->A ? p->death : w->A;
 	if (hi <= lo)
 		return;
-	int32_t v = lo + (int32_t)braid__rng_range(r, 0, hi - lo);
-	int reps = braid__rng_chance(r, braid__rate(braid__src[S_CBO].dup, w->o->error_scale)) ? 2 : 1;
-	if (reps == 2)
-		w->ss[S_CBO].err[E_DUP]++;
+	int order[5] = {0, 1, 2, 3, 4};
+	for (int i = 4; i > 0; i--) {
+		int j = (int)braid__rng_range(r, 0, i), t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+	int np = 1 + braid__rng_chance(r, 0.6) + braid__rng_chance(r, 0.35) + braid__rng_chance(r, 0.15);
 	FILE *f = w->out[S_CBO];
-	for (int k = 0; k < reps; k++) {
-		struct ident id;
-		make_ident(w, S_CBO, p, v, &id, r);
-		char rid[24], nm[400], b1[16], ph[20];
-		/* the record id is the data row number, known only when the
-		 * batches are put in order: the entity is noted for that */
-		fprintf(w->f_cbo, "P%07u\n", p->id);
-		(void)rid;
-		const struct addr *ad = rec_addr(h, &id, v);
-		snprintf(nm, sizeof nm, "%s%s%s", id.first, id.first[0] ? " " : "", id.last);
-		put(f, nm, ',');
-		put(f, braid__rng_chance(r, 0.3) ? "" : fphone(ph, id.phone, 3), ',');
-		put(f, fzip(w, ad), ',');
-		if (id.has_dob)
-			putl(f, id.y, ',');
-		else
-			put(f, "", ',');
-		put(f, fdate(b1, v, id.altdate ? D_ISO : D_US), ',');
-		put(f, prog[braid__rng_range(r, 0, 4)], '\n');
-		w->ss[S_CBO].rows++;
-		v += (int32_t)braid__rng_range(r, 30, 400);
-		if (v > hi)
-			v = hi;
+	for (int k = 0; k < np; k++) {
+		int32_t v = lo + (int32_t)braid__rng_range(r, 0, hi - lo);
+		int reps = braid__rng_chance(r, braid__rate(braid__src[S_CBO].dup, w->o->error_scale)) ? 2 : 1;
+		if (reps == 2)
+			w->ss[S_CBO].err[E_DUP]++;
+		for (int rep = 0; rep < reps; rep++) {
+			struct ident id;
+			make_ident(w, S_CBO, p, v, &id, r);
+			char nm[400], b1[16], ph[20];
+			/* the record id is the data row number, known only when the
+			 * batches are put in order: the entity is noted for that */
+			fprintf(w->f_cbo, "P%07u\n", p->id);
+			const struct addr *ad = rec_addr(h, &id, v);
+			snprintf(nm, sizeof nm, "%s%s%s", id.first, id.first[0] ? " " : "", id.last);
+			put(f, nm, ',');
+			put(f, braid__rng_chance(r, 0.3) ? "" : fphone(ph, id.phone, 3), ',');
+			put(f, fzip(w, ad), ',');
+			if (id.has_dob)
+				putl(f, id.y, ',');
+			else
+				put(f, "", ',');
+			put(f, fdate(b1, v, id.altdate ? D_ISO : D_US), ',');
+			put(f, prog[order[k]], '\n');
+			w->ss[S_CBO].rows++;
+			v += (int32_t)braid__rng_range(r, 30, 400);
+			if (v > hi)
+				v = hi;
+		}
 	}
 }
 
@@ -1732,6 +1776,20 @@ static void write_truth_people(struct world *w, const struct household *h)
 {
 	char b1[16], b2[16], b3[16], ssn[12], hid[16];
 	snprintf(hid, sizeof hid, "H%07u", h->id);
+	const struct street *now = &w->ref.streets[addr_at(h, w->A)->street];
+	/* the household's address history (with the tract each address is in) */
+	for (int k = 0; k < h->naddr; k++) {
+		const struct addr *ad = &h->a[k];
+		const struct tract *t = &w->ref.tracts[w->ref.streets[ad->street].tract];
+		char a[256];
+		put(w->f_addresses, hid, ',');
+		put(w->f_addresses, fdate(b1, ad->from, D_ISO), ',');
+		put(w->f_addresses, faddr(w, a, sizeof a, ad, 1, 0), ',');
+		put(w->f_addresses, ad->unit, ',');
+		put(w->f_addresses, t->zip, ',');
+		put(w->f_addresses, t->geoid, ',');
+		put(w->f_addresses, w->ref.districts[t->district], '\n');
+	}
 	for (int i = 0; i < h->n; i++) {
 		const struct person *p = &h->p[i];
 		char ent[16], mo[16] = "";
@@ -1744,7 +1802,10 @@ static void write_truth_people(struct world *w, const struct household *h)
 		put(f, role_name[p->role], ',');
 		put(f, mo, ',');
 		put(f, w->ref.tracts[h->tract].geoid, ',');
-		put(f, h->poor ? "1" : "0", '\n');
+		put(f, w->ref.districts[w->ref.tracts[h->tract].district], ',');
+		put(f, h->poor ? "1" : "0", ',');
+		put(f, w->ref.tracts[now->tract].geoid, ',');
+		put(f, w->ref.districts[w->ref.tracts[now->tract].district], '\n');
 		f = w->f_people;
 		snprintf(ssn, sizeof ssn, "%09u", p->ssn);
 		put(f, ent, ',');
@@ -1862,7 +1923,7 @@ static const char *const header[S__N] = {
 	"SERVICE_DATE,PROC_CODE,DX_CATEGORY,PAID_AMT,PROVIDER_ID",
 	"STUDENT_ID,LAST_NAME,FIRST_NAME,MIDDLE_NAME,BIRTH_DATE,GENDER,ETHNICITY,HOME_ADDRESS,APT,"
 	"ZIP,SCHOOL_YEAR,SCHOOL_CODE,GRADE,ENTRY_DATE,WITHDRAW_DATE",
-	"CIS_NO,RECIP_NO,LNAME,FNAME,MI,SFX,BIRTH_DT,SEX,SSN,RACE,HISP,ADDR_LINE1,CITY,ZIP,PROGRAM,"
+	"CASE_NO,RECIP_NO,LNAME,FNAME,MI,SFX,BIRTH_DT,SEX,SSN,RACE,HISP,ADDR_LINE1,CITY,ZIP,PROGRAM,"
 	"BEGIN_DT,END_DT",
 	"APPLICATION_NO,APPLICANT_NAME,DOB,SSN,ADDRESS,APT,CITY,ZIP,PHONE,HOUSEHOLD_SIZE,GRANT_DATE,"
 	"GRANT_AMOUNT,FUEL_TYPE",
@@ -1988,14 +2049,83 @@ static braid_rc write_facts(struct world *w, struct braid_err *err)
 	return BRAID_OK;
 }
 
+/* ---------------------------------------------------------------- the gazetteer */
+struct place_row {
+	char street[96];
+	int lo, hi;
+	uint32_t seg;
+};
+
+static int place_cmp(const void *a, const void *b)
+{
+	const struct place_row *x = a, *y = b;
+	int c = strcmp(x->street, y->street);
+	if (c)
+		return c;
+	if ((x->lo & 1) != (y->lo & 1))
+		return (x->lo & 1) - (y->lo & 1);
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return x->seg < y->seg ? -1 : x->seg > y->seg;
+}
+
+/* reference/places.csv: the address -> geography table of this city, one
+ * row per side of every segment place_address can use, with the tract
+ * (and so ZIP and district) the generator placed that segment in.  Sorted
+ * by street, parity and first number so that it diffs and reads well. */
+static braid_rc write_places(struct world *w, struct braid_err *err)
+{
+	const struct ref *ref = &w->ref;
+	struct place_row *v = calloc(ref->nstreets * 2 + 1, sizeof *v);
+	if (!v)
+		return braid_err_set(err, BRAID_ENOMEM, "out of memory writing places.csv");
+	size_t n = 0;
+	for (size_t i = 0; i < ref->nstreets; i++) {
+		const struct street *s = &ref->streets[i];
+		for (int side = 0; side < 2; side++) {
+			struct place_row *p = &v[n];
+			if (!braid__street_side(s, side, &p->lo, &p->hi))
+				continue;
+			snprintf(p->street, sizeof p->street, "%s%s%s%s%s%s%s", s->pre, *s->pre ? " " : "",
+				 s->name, *s->type ? " " : "", s->type, *s->post ? " " : "", s->post);
+			p->seg = (uint32_t)i;
+			n++;
+		}
+	}
+	qsort(v, n, sizeof *v, place_cmp);
+	FILE *f = open_out(w->o->out_dir, "reference/places.csv", err);
+	if (!f) {
+		free(v);
+		return err ? err->code : BRAID_EIO;
+	}
+	fprintf(f, "street,from,to,parity,zip5,tract,district\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct tract *t = &ref->tracts[ref->streets[v[i].seg].tract];
+		put(f, v[i].street, ',');
+		putl(f, v[i].lo, ',');
+		putl(f, v[i].hi, ',');
+		/* numbers step by two from lo, so a side is always one parity */
+		put(f, (v[i].lo & 1) ? "odd" : "even", ',');
+		put(f, t->zip, ',');
+		put(f, t->geoid, ',');
+		put(f, ref->districts[t->district], '\n');
+	}
+	free(v);
+	if (fclose(f))
+		return braid_err_set(err, BRAID_EIO, "cannot write reference/places.csv");
+	return BRAID_OK;
+}
+
 /* ---------------------------------------------------------------- batches on threads */
 #define BATCH 2048 /* households per batch: the unit of parallel work and of output order */
 
+/* per batch: one buffer per source, persons, households, people, addresses, cbo entities */
+#define NBUF (S__N + 5)
 struct job {
 	struct world w;     /* a copy of the shared world with its own outputs and counters */
 	uint32_t first, last;
-	char *buf[S__N + 4];
-	size_t len[S__N + 4];
+	char *buf[NBUF];
+	size_t len[NBUF];
 	braid_rc rc;
 };
 
@@ -2003,24 +2133,25 @@ static void *run_job(void *arg)
 {
 	struct job *j = arg;
 	struct world *w = &j->w;
-	FILE **fs[S__N + 4];
+	FILE **fs[NBUF];
 	for (int i = 0; i < S__N; i++)
 		fs[i] = &w->out[i];
 	fs[S__N] = &w->f_persons;
 	fs[S__N + 1] = &w->f_households;
 	fs[S__N + 2] = &w->f_people;
-	fs[S__N + 3] = &w->f_cbo;
+	fs[S__N + 3] = &w->f_addresses;
+	fs[S__N + 4] = &w->f_cbo;
 	j->rc = BRAID_OK;
-	for (int i = 0; i < S__N + 4; i++)
+	for (int i = 0; i < NBUF; i++)
 		if (!(*fs[i] = open_memstream(&j->buf[i], &j->len[i])))
 			j->rc = BRAID_ENOMEM;
 	if (!j->rc)
 		for (uint32_t hid = j->first; hid <= j->last; hid++)
 			do_household(w, hid);
-	for (int i = 0; i < S__N + 4; i++)
+	for (int i = 0; i < NBUF; i++)
 		if (*fs[i] && fclose(*fs[i]))
 			j->rc = BRAID_ENOMEM;
-	for (int i = 0; i < S__N + 4; i++)
+	for (int i = 0; i < NBUF; i++)
 		*fs[i] = NULL;
 	return NULL;
 }
@@ -2082,17 +2213,18 @@ static braid_rc run_batches(struct world *w, uint32_t nhh, struct braid_err *err
 			struct job *j = &jobs[t];
 			if (j->rc && !rc)
 				rc = braid_err_set(err, j->rc, "out of memory generating households");
-			FILE *dst[S__N + 3];
+			FILE *dst[NBUF - 1];
 			for (int i = 0; i < S__N; i++)
 				dst[i] = w->out[i];
 			dst[S__N] = w->f_persons;
 			dst[S__N + 1] = w->f_households;
 			dst[S__N + 2] = w->f_people;
-			for (int i = 0; i < S__N + 3 && !rc; i++)
+			dst[S__N + 3] = w->f_addresses;
+			for (int i = 0; i < NBUF - 1 && !rc; i++)
 				if (j->len[i] && fwrite(j->buf[i], 1, j->len[i], dst[i]) != j->len[i])
 					rc = braid_err_set(err, BRAID_EIO, "cannot write the city");
 			/* cbo rows get their record id (the data row number) here */
-			for (char *q = j->buf[S__N + 3]; !rc && q && *q;) {
+			for (char *q = j->buf[NBUF - 1]; !rc && q && *q;) {
 				char *nl = strchr(q, '\n');
 				if (!nl)
 					break;
@@ -2100,7 +2232,7 @@ static braid_rc run_batches(struct world *w, uint32_t nhh, struct braid_err *err
 				fprintf(w->f_persons, "cbo,%lld,%s\n", ++w->cbo_row, q);
 				q = nl + 1;
 			}
-			for (int i = 0; i < S__N + 4; i++) {
+			for (int i = 0; i < NBUF; i++) {
 				free(j->buf[i]);
 				j->buf[i] = NULL;
 			}
@@ -2154,15 +2286,15 @@ void braid_synth_opts_init(struct braid_synth_opts *o)
 
 static braid_rc close_all(struct world *w, braid_rc rc, struct braid_err *err)
 {
-	FILE **fs[] = {&w->f_persons, &w->f_households, &w->f_people};
+	FILE **fs[] = {&w->f_persons, &w->f_households, &w->f_people, &w->f_addresses};
 	for (int i = 0; i < S__N; i++)
 		if (w->out[i] && fclose(w->out[i]) && !rc)
 			rc = braid_err_set(err, BRAID_EIO, "cannot write %s.csv", braid__src[i].name);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		if (*fs[i] && fclose(*fs[i]) && !rc)
 			rc = braid_err_set(err, BRAID_EIO, "cannot write the truth files");
 	memset(w->out, 0, sizeof w->out);
-	w->f_persons = w->f_households = w->f_people = NULL;
+	w->f_persons = w->f_households = w->f_people = w->f_addresses = NULL;
 	return rc;
 }
 
@@ -2201,7 +2333,8 @@ braid_rc braid_synth_run(const struct braid_synth_opts *o, struct braid_synth_st
 		return rc;
 	}
 	if ((rc = mkdirs(o->out_dir, "sources", err)) || (rc = mkdirs(o->out_dir, "specs", err)) ||
-	    (rc = mkdirs(o->out_dir, "truth", err)))
+	    (rc = mkdirs(o->out_dir, "truth", err)) || (rc = mkdirs(o->out_dir, "reference", err)) ||
+	    (rc = write_places(w, err)))
 		goto out;
 	for (int i = 0; i < S__N; i++) {
 		char rel[64];
@@ -2214,12 +2347,15 @@ braid_rc braid_synth_run(const struct braid_synth_opts *o, struct braid_synth_st
 	}
 	if (!(w->f_persons = open_out(o->out_dir, "truth/persons.csv", err)) ||
 	    !(w->f_households = open_out(o->out_dir, "truth/households.csv", err)) ||
-	    !(w->f_people = open_out(o->out_dir, "truth/people.csv", err))) {
+	    !(w->f_people = open_out(o->out_dir, "truth/people.csv", err)) ||
+	    !(w->f_addresses = open_out(o->out_dir, "truth/addresses.csv", err))) {
 		rc = BRAID_EIO;
 		goto out;
 	}
 	fprintf(w->f_persons, "source,record_id,entity\n");
-	fprintf(w->f_households, "household,entity,role,mother,tract,low_income_household\n");
+	fprintf(w->f_households, "household,entity,role,mother,tract,district,low_income_household,"
+				 "current_tract,current_district\n");
+	fprintf(w->f_addresses, "household,from,address,unit,zip,tract,district\n");
 	fprintf(w->f_people, "entity,household,first_name,middle_name,last_name,former_last_name,"
 			     "marriage_date,suffix,sex,dob,death_date,race,ethnicity,ssn,phone\n");
 	/* Count the households needed for the requested people (stream A only),

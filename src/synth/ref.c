@@ -505,6 +505,88 @@ out:
 	return rc;
 }
 
+int braid__street_side(const struct street *s, int side, int *lo, int *hi)
+{
+	if (s->hi[side] <= 0)
+		return 0;
+	int l = s->lo[side], h = s->hi[side];
+	if (l <= 0) /* a range starting at 0: the first number of the side's parity */
+		l = (h & 1) ? 1 : 2;
+	if (h < l)
+		h = l;
+	*lo = l;
+	*hi = l + 2 * ((h - l) / 2);
+	return 1;
+}
+
+/* Sides of segments, for finding overlapping address ranges. */
+struct side_ref {
+	const struct street *s;
+	uint32_t seg;
+	int lo, hi;
+};
+
+static int side_cmp(const void *a, const void *b)
+{
+	const struct side_ref *x = a, *y = b;
+	int c;
+	if ((c = strcmp(x->s->name, y->s->name)) || (c = strcmp(x->s->pre, y->s->pre)) ||
+	    (c = strcmp(x->s->type, y->s->type)) || (c = strcmp(x->s->post, y->s->post)))
+		return c;
+	if ((x->lo & 1) != (y->lo & 1))
+		return (x->lo & 1) - (y->lo & 1);
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return x->seg < y->seg ? -1 : x->seg > y->seg;
+}
+
+static int same_street(const struct street *a, const struct street *b)
+{
+	return !strcmp(a->name, b->name) && !strcmp(a->pre, b->pre) && !strcmp(a->type, b->type) &&
+	       !strcmp(a->post, b->post);
+}
+
+/* A few centerline segments of one street overlap in their address ranges
+ * (a long segment and the short ones that later split it).  The tract hash
+ * could put them in different tracts, and then one address would have two
+ * tracts: an overlapping segment takes the tract of the one it overlaps, so
+ * that every address has exactly one tract and ZIP (reference/places.csv
+ * relies on this). */
+static void unify_overlaps(struct ref *ref)
+{
+	struct side_ref *v = calloc(ref->nstreets * 2 + 1, sizeof *v);
+	if (!v)
+		return; /* only the gazetteer's consistency on a handful of segments is lost */
+	for (int pass = 0; pass < 4; pass++) {
+		size_t n = 0;
+		for (size_t i = 0; i < ref->nstreets; i++)
+			for (int side = 0; side < 2; side++) {
+				int lo, hi;
+				if (braid__street_side(&ref->streets[i], side, &lo, &hi))
+					v[n++] = (struct side_ref){&ref->streets[i], (uint32_t)i, lo, hi};
+			}
+		qsort(v, n, sizeof *v, side_cmp);
+		int changed = 0;
+		for (size_t i = 0, g = 0; i < n; i++) {
+			if (i == 0 || !same_street(v[i].s, v[g].s) || (v[i].lo & 1) != (v[g].lo & 1) ||
+			    v[i].lo > v[g].hi) {
+				g = i; /* a new run of overlapping ranges */
+				continue;
+			}
+			struct street *s = &ref->streets[v[i].seg];
+			if (s->tract != v[g].s->tract) {
+				s->tract = v[g].s->tract;
+				changed = 1;
+			}
+			if (v[i].hi > v[g].hi)
+				v[g].hi = v[i].hi;
+		}
+		if (!changed)
+			break;
+	}
+	free(v);
+}
+
 static braid_rc load_streets(struct ref *ref, uint64_t seed, struct braid_err *err)
 {
 	char path[1024], line[512], *f[16];
@@ -560,6 +642,7 @@ static braid_rc load_streets(struct ref *ref, uint64_t seed, struct braid_err *e
 		rc = braid_err_set(err, BRAID_EPARSE, "no usable street segments in %s", path);
 	if (rc)
 		return rc;
+	unify_overlaps(ref);
 	/* Index streets by tract (counting sort) for moves within a neighbourhood. */
 	ref->tract_first = calloc(ref->ntracts + 1, sizeof *ref->tract_first);
 	ref->tract_street = calloc(ref->nstreets, sizeof *ref->tract_street);

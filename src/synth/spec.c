@@ -132,7 +132,7 @@ static const char *const spec_text[S__N] = {
 	"steward: State Department of Human Services\n"
 	"regime: STATE\n"
 	"kind: person\n"
-	"id: CIS_NO\n"
+	"id: CASE_NO\n"
 	"rows: event\n"
 	"fields:\n"
 	"  other_id: RECIP_NO\n"
@@ -354,6 +354,15 @@ braid_rc braid__write_specs(const char *dir, struct braid_err *err)
 	return BRAID_OK;
 }
 
+/* The columns that, with the person, name the unit a duplicate copies:
+ * a dhs case (programme + begin date), a wage job (employer), a cbo
+ * sign-up (programme). */
+static const char *const dup_unit[S__N] = {
+	[S_DHS] = "PROGRAM,BEGIN_DT",
+	[S_WAGES] = "EMPLOYER_ID",
+	[S_CBO] = "Program",
+};
+
 braid_rc braid__write_errors_json(const char *dir, double scale, const struct src_stats *ss,
 				  struct braid_err *err)
 {
@@ -404,8 +413,24 @@ braid_rc braid__write_errors_json(const char *dir, double scale, const struct sr
 		json_object_set_new(o, "records", json_integer(ss[i].records));
 		json_object_set_new(o, "rows", json_integer(ss[i].rows));
 		json_object_set_new(o, "dup_rate", json_real(braid__rate(p->dup, scale)));
-		json_object_set_new(o, "dup_base", json_string(p->multi_row ? "entities with 2+ rows"
-									    : "entities"));
+		if (dup_unit[i]) {
+			/* duplicates are counted per unit (a case, a job, a sign-up),
+			 * not per person: people naturally have several of those */
+			json_t *u = json_array();
+			char cols[64];
+			snprintf(cols, sizeof cols, "%s", dup_unit[i]);
+			for (char *c = cols, *e; c && *c; c = e ? e + 1 : NULL) {
+				e = strchr(c, ',');
+				if (e)
+					*e = 0;
+				json_array_append_new(u, json_string(c));
+			}
+			json_object_set_new(o, "dup_unit", u);
+			json_object_set_new(o, "dup_base", json_string(i == S_WAGES ? "units with 2+ rows" : "units"));
+		} else {
+			json_object_set_new(o, "dup_base", json_string(p->multi_row ? "entities with 2+ rows"
+										    : "entities"));
+		}
 		json_object_set_new(o, "natural_multiple", json_boolean(p->natural_multiple));
 		json_object_set_new(srcs, p->name, o);
 	}
@@ -451,7 +476,16 @@ braid_rc braid__write_readme(const char *dir, const struct braid_synth_opts *o,
 		"- `specs/NAME.yaml`: the source spec to register it (`braid source add --spec`).\n"
 		"- `truth/persons.csv`: `source,record_id,entity` for every person record (record id = the\n"
 		"  spec's `id` column, or the 1-based data row number for `cbo`, which has none).\n"
-		"- `truth/households.csv`: `household,entity,role,mother,tract,low_income_household`.\n"
+		"- `truth/households.csv`: `household,entity,role,mother,tract,district,low_income_household,\n"
+		"  current_tract,current_district` (tract/district of the household's first address in the\n"
+		"  window, which sets its poverty; current_* = of its address at the analysis date).\n"
+		"- `truth/addresses.csv`: `household,from,address,unit,zip,tract,district`: each household's\n"
+		"  address history.\n"
+		"- `reference/places.csv`: the city's gazetteer, `street,from,to,parity,zip5,tract,district`:\n"
+		"  one row per side of every street segment the generator places addresses on (street as the\n"
+		"  sources abbreviate it, e.g. `N BROAD ST`; inclusive house-number range; `odd`/`even`; the\n"
+		"  2010 census tract GEOID10 and planning district the segment was placed in). Every address\n"
+		"  in the sources falls in exactly one tract and ZIP of this table.\n"
 		"- `truth/people.csv`: every resident's true identity (for measuring error rates).\n"
 		"- `truth/errors.json`: configured error rates per source, expected mismatch shares and\n"
 		"  the counts of errors applied.\n"

@@ -45,6 +45,9 @@ struct street {
 	int lo[2], hi[2];   /* address ranges: [0] left (even or odd), [1] right */
 	int tract;
 };
+/* The house numbers the generator uses on one side (0 left, 1 right) of a
+ * segment: lo, lo + 2, ..., hi.  0 when it puts no address on that side. */
+int braid__street_side(const struct street *s, int side, int *lo, int *hi);
 struct tract {
 	char geoid[16];
 	double lat, lon;

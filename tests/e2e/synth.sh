@@ -38,9 +38,10 @@ test_writes_every_source_spec_and_truth() {
 		[ -s "d/sources/$s.csv" ] || fail "no sources/$s.csv"
 		[ -s "d/specs/$s.yaml" ] || fail "no specs/$s.yaml"
 	done
-	for t in persons.csv households.csv people.csv facts.json errors.json; do
+	for t in persons.csv households.csv people.csv addresses.csv facts.json errors.json; do
 		[ -s "d/truth/$t" ] || fail "no truth/$t"
 	done
+	assert_eq "$(head -1 d/reference/places.csv)" "street,from,to,parity,zip5,tract,district"
 	[ -s d/README.md ] || fail "no README.md"
 	assert_eq "$(head -1 d/truth/persons.csv)" "source,record_id,entity"
 	grep -q '^kind: site' d/specs/childcare.yaml || fail "childcare is not a site"
@@ -60,7 +61,7 @@ test_example_city_is_what_the_binary_generates() {
 	"$BRAID" synth --people 3000 --seed 1 --out ex >/dev/null
 	# examples/city also holds other people's queries and rules: compare
 	# only what synth writes.
-	for p in sources specs truth README.md; do
+	for p in sources specs truth reference README.md; do
 		diff -r "ex/$p" "$BRAID_ROOT/examples/city/$p" >/dev/null ||
 			fail "examples/city/$p differs from 'braid synth --people 3000 --seed 1 --out examples/city': regenerate it (without deleting the folder)"
 	done
@@ -70,6 +71,7 @@ test_example_city_passes_the_independent_check() {
 	OUT=$(python3 "$CHECK" "$BRAID_ROOT/examples/city") || fail "$(printf '%s\n' "$OUT" | grep FAIL)"
 	assert_contains "$OUT" "ok   facts: allegheny_cohort"
 	assert_contains "$OUT" "ok   facts: water_assistance_gap"
+	assert_contains "$OUT" "ok   places: water:"
 	assert_not_contains "$OUT" "FAIL"
 }
 

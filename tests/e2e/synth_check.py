@@ -68,6 +68,100 @@ def rows_of(city, name):
         yield from csv.DictReader(f)
 
 
+# USPS abbreviation -> the spelled-out word the sources also use
+FULL = {"ST": "STREET", "AVE": "AVENUE", "RD": "ROAD", "LN": "LANE", "BLVD": "BOULEVARD",
+        "DR": "DRIVE", "PL": "PLACE", "TER": "TERRACE", "CT": "COURT", "TRL": "TRAIL",
+        "CIR": "CIRCLE", "PKWY": "PARKWAY", "SQ": "SQUARE", "HWY": "HIGHWAY", "ALY": "ALLEY",
+        "N": "NORTH", "S": "SOUTH", "E": "EAST", "W": "WEST"}
+ADDR_COLS = {"jail": "ADDRESS", "dhs": "ADDR_LINE1", "school": "HOME_ADDRESS", "liheap": "ADDRESS",
+             "water": "SERVICE_ADDRESS", "tap": "ADDRESS", "child_welfare": "ADDRESS",
+             "births": "RES_ADDRESS", "childcare": "ADDRESS"}
+ZIP_COLS = {"births": "RES_ZIP"}
+
+
+def check_places(city, truth, hh_of):
+    """reference/places.csv against the sources and the truth: every sampled
+    address of every source falls in exactly one tract/ZIP of places.csv,
+    that ZIP is the row's ZIP and that tract is the one truth/addresses.csv
+    gives the address for the record's household."""
+    by_street = defaultdict(list)   # street (abbreviated) -> [(from, to, parity, zip, tract, district)]
+    spelled = {}                    # a spelled-out street -> its abbreviated form
+    nrows = 0
+    with open(f"{city}/reference/places.csv", newline="") as f:
+        rd = csv.reader(f)
+        check(next(rd) == ["street", "from", "to", "parity", "zip5", "tract", "district"],
+              "places: header street,from,to,parity,zip5,tract,district")
+        bad = 0
+        for st, lo, hi, par, z, tr, di in rd:
+            nrows += 1
+            lo, hi = int(lo), int(hi)
+            bad += not (0 < lo <= hi and par in ("odd", "even", "all") and len(z) == 5 and len(tr) == 11
+                        and di and st == " ".join(st.split()) and st == st.upper()
+                        and (par == "all" or lo % 2 == hi % 2 == (par == "odd")))
+            by_street[st].append((lo, hi, par, z, tr, di))
+            # every spelling with some words spelled out (the places file has
+            # no components, and a word like E may be a name, not a direction)
+            words = st.split()
+            for mask in range(1 << len(words)):
+                v = " ".join(FULL.get(w, w) if mask >> i & 1 else w for i, w in enumerate(words))
+                spelled.setdefault(v, set()).add(st)
+    check(nrows > 1000 and bad == 0, f"places: {nrows} rows, {bad} malformed")
+
+    def lookup(addr):
+        a = addr.split()
+        for k in range(len(a) - 1, 1, -1):  # drop a trailing unit ("APT 2", "APARTMENT 4B")
+            if a[k - 1] in ("APT", "APARTMENT"):
+                a = a[:k - 1]
+                break
+        if not a or not a[0].isdigit():
+            return None, None
+        num, st = int(a[0]), " ".join(a[1:])
+        cands = {st} if st in by_street else spelled.get(st, set())
+        found = [(c, {(z, tr) for lo, hi, par, z, tr, di in by_street[c]
+                      if lo <= num <= hi and (par == "all" or (num % 2 == 1) == (par == "odd"))})
+                 for c in sorted(cands)]
+        found = [(c, h) for c, h in found if h]
+        if len(found) != 1:
+            return None, None
+        return found[0]
+
+    home = defaultdict(dict)  # household -> {address: tract}
+    for r in csv.DictReader(open(f"{city}/truth/addresses.csv", newline="")):
+        home[r["household"]][r["address"]] = (r["zip"], r["tract"])
+        st, hits = lookup(r["address"])
+        if hits != {(r["zip"], r["tract"])}:
+            check(False, f"places: truth address of {r['household']} resolves to {hits}, truth {r['zip']} {r['tract']}")
+            return
+    for name, acol in ADDR_COLS.items():
+        spec = yaml.safe_load(open(f"{city}/specs/{name}.yaml"))
+        idcol = spec.get("id")
+        zcol = ZIP_COLS.get(name, "ZIP")
+        rows = list(rows_of(city, name))
+        step = max(1, len(rows) // 3000)  # a sample of at most ~3000 rows per source
+        n = miss = wrong = 0
+        for i in range(0, len(rows), step):
+            r = rows[i]
+            n += 1
+            st, hits = lookup(r[acol])
+            if not hits or len(hits) != 1:
+                miss += 1
+                continue
+            z, tr = next(iter(hits))
+            if z != r[zcol]:
+                wrong += 1
+                continue
+            if name == "childcare":
+                continue
+            hh = hh_of[truth[(name, r[idcol])]]
+            # the household's address, spelled the way truth/addresses.csv spells it
+            canon = f"{r[acol].split()[0]} {st}"
+            if home[hh].get(canon, (z, tr)) != (z, tr) or canon not in home[hh]:
+                wrong += 1
+        check(n > 0 and miss == 0 and wrong == 0,
+              f"places: {name}: {n} sampled addresses, {miss} not in exactly one places.csv tract, "
+              f"{wrong} with another ZIP or tract than the truth")
+
+
 def main():
     city = sys.argv[1]
     eff_tol = None
@@ -136,19 +230,25 @@ def main():
                   f"errors: {name}.{fname}: {obs:.4f} of {n} records differ, configured {p:.4f} (+-{tol:.4f})")
         # duplicates
         if not e["natural_multiple"] and n:
+            # the unit a duplicate copies: the person, or (person, the
+            # dup_unit columns) where people naturally have several records
+            # (dhs cases, wage jobs, cbo sign-ups)
+            ucols = e.get("dup_unit", [])
             recs_of = defaultdict(set)
             nrows = defaultdict(int)
             for rid, r in recs:
-                ent = truth[(name, rid)]
-                recs_of[ent].add(rid)
-                nrows[ent] += 1
-            base = [x for x in recs_of if nrows[x] >= 2] if e["dup_base"].startswith("entities with") else list(recs_of)
+                unit = (truth[(name, rid)],) + tuple(r[c] for c in ucols)
+                recs_of[unit].add(rid)
+                nrows[unit] += 1
+            base = [x for x in recs_of if nrows[x] >= 2] if "2+ rows" in e["dup_base"] else list(recs_of)
             d = sum(1 for x in base if len(recs_of[x]) > 1)
             p = e["dup_rate"]
             obs = d / len(base) if base else 0
             tol = 4 * math.sqrt(max(p * (1 - p), 1e-4) / max(len(base), 1)) + 0.01
             check(abs(obs - p) <= tol,
-                  f"duplicates: {name}: {d} of {len(base)} people split, {obs:.4f} vs configured {p:.4f}")
+                  f"duplicates: {name}: {d} of {len(base)} units split, {obs:.4f} vs configured {p:.4f}")
+
+    check_places(city, truth, hh_of)
 
     # ------------------------------------------------------------ facts
     def dcol(name, field):

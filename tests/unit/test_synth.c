@@ -139,7 +139,8 @@ static void city_hash(const char *dir, unsigned char out[32])
 		"sources/dhs.csv", "sources/liheap.csv", "sources/water.csv", "sources/tap.csv",
 		"sources/child_welfare.csv", "sources/births.csv", "sources/wages.csv", "sources/cbo.csv",
 		"sources/childcare.csv", "truth/persons.csv", "truth/households.csv", "truth/people.csv",
-		"truth/facts.json", "truth/errors.json", "specs/jail.yaml", "README.md"};
+		"truth/facts.json", "truth/errors.json", "truth/addresses.csv", "reference/places.csv",
+		"specs/jail.yaml", "README.md"};
 	crypto_generichash_state st;
 	crypto_generichash_init(&st, NULL, 0, 32);
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
@@ -182,9 +183,32 @@ TEST(synth_same_seed_gives_same_bytes)
 	ASSERT_EQ(sa.rows, sb.rows);
 	ASSERT(sa.people >= 400 && sa.people < 400 + 12);
 	ASSERT_EQ(sa.sources, 13);
-	/* roughly 2-4 distinct records and 5-10 rows per resident */
-	ASSERT(sa.records > 2 * sa.people && sa.records < 4 * sa.people);
-	ASSERT(sa.rows > 5 * sa.people && sa.rows < 10 * sa.people);
+	/* roughly 5 distinct records and 10 rows per resident */
+	ASSERT(sa.records > 4 * sa.people && sa.records < 6 * sa.people);
+	ASSERT(sa.rows > 7 * sa.people && sa.rows < 13 * sa.people);
+}
+
+TEST(synth_street_sides_follow_the_generator_rules)
+{
+	/* the gazetteer (reference/places.csv) and place_address share these */
+	struct street s = {.pre = "N", .name = "BROAD", .type = "ST", .post = "",
+			   .lo = {0, 1}, .hi = {98, 99}};
+	int lo, hi;
+	ASSERT(braid__street_side(&s, 0, &lo, &hi));
+	ASSERT_EQ(lo, 2); /* a range from 0 starts at the first even number */
+	ASSERT_EQ(hi, 98);
+	ASSERT(braid__street_side(&s, 1, &lo, &hi));
+	ASSERT_EQ(lo, 1);
+	ASSERT_EQ(hi, 99);
+	s.lo[1] = 101, s.hi[1] = 150; /* hi of the other parity: the last number reachable */
+	ASSERT(braid__street_side(&s, 1, &lo, &hi));
+	ASSERT_EQ(hi, 149);
+	s.lo[1] = 301, s.hi[1] = 201; /* a reversed range: one number */
+	ASSERT(braid__street_side(&s, 1, &lo, &hi));
+	ASSERT_EQ(lo, 301);
+	ASSERT_EQ(hi, 301);
+	s.hi[0] = 0; /* no addresses on that side */
+	ASSERT(!braid__street_side(&s, 0, &lo, &hi));
 }
 
 TEST(synth_error_scale_zero_writes_true_identities)
