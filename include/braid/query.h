@@ -224,7 +224,10 @@ void braid_gaps_clear(struct braid_store *s);
  * shut off, at risk (a shutoff notice), closed, or current; low-income
  * when the account holder's person (through the person index) meets the
  * low_income condition (rules syntax, e.g. "enrolled(snap, within 365
- * days)") at as_of. */
+ * days)") at as_of, or when a record at the account's household key
+ * (records.addr_key, src/geo) meets it on its own (anyone in the
+ * household).  The assistance gap: holders of open low-income accounts
+ * who do not meet the assisted condition. */
 struct braid_water_opts {
 	const char *as_of;        /* "YYYY-MM-DD" */
 	const char *status_type;  /* "water_status" */
@@ -232,15 +235,19 @@ struct braid_water_opts {
 	const char *notice;       /* status meaning a shutoff notice: "SHUTOFF_NOTICE" */
 	const char *closed;       /* status meaning closed: "CLOSED" */
 	const char *low_income;   /* a rules condition; NULL = the demo city's default */
+	const char *assisted;     /* a rules condition: receives water assistance at
+				     as_of; NULL = "enrolled(event water_assistance)" */
 };
 void braid_water_opts_init(struct braid_water_opts *o, const char *as_of);
-/* The plan (one row per account: account, class, zip, race, low_income)
+/* The plan (one row per account: account, class, zip, district, race,
+ * low_income, holder_low, holder (person id), assisted)
  * with every source and field it reads, for the policy request. */
 braid_rc braid_water_plan(const struct braid_qcatalog *cat, const struct braid_water_opts *o,
 			  struct braid_qplan **out, struct braid_err *err);
-/* Counts: accounts open, shut off, at risk, low-income, at risk and
- * low-income (those the low-income rule would protect); tables by class
- * and ZIP, class and race. */
+/* Counts: accounts open, shut off, at risk, low-income (and through the
+ * holder alone), at risk and low-income (those the low-income rule would
+ * protect), the assistance eligible and gap (people); tables by class and
+ * ZIP, class and planning district, class and race. */
 braid_rc braid_water_counts(struct braid_store *s, const struct braid_qplan *plan,
 			    long min_cell, struct braid_qcounts **out, struct braid_err *err);
 
