@@ -194,7 +194,7 @@ struct out_table {
 	size_t *cell;
 };
 
-#define MAX_TABS 6 /* numerator's and denominator's tables */
+#define MAX_TABS 10 /* numerator's and denominator's tables, with districts */
 
 struct rel {
 	char cohort[18];
@@ -405,6 +405,172 @@ static braid_rc build_cells(struct rel *r, const struct braid_qcounts *c, const 
 	return braid_cellset_check(r->cs, 0, err);
 }
 
+/* ------------------------------------------------------------ geography */
+
+/* Tract -> planning district as the store knows it (records geocoded by
+ * src/geo carry both; a tract lies in one district). */
+struct tract_map {
+	const char **tract, **district;
+	size_t n, cap;
+};
+
+static const char *district_of(const struct tract_map *tm, const char *tract)
+{
+	for (size_t i = 0; tm && i < tm->n; i++)
+		if (!strcmp(tm->tract[i], tract))
+			return tm->district[i];
+	return MISSING_KEY;
+}
+
+/* The hierarchy tract -> planning district -> city of a breakdown by
+ * tract: district cells are the sums of their tracts' cells (constraints
+ * district = sum of tracts, city total = sum of districts; with a second
+ * dimension b, district x b = sum of tract x b with its margins), so that
+ * protection and the audit see every level at once.  Tables "district"
+ * and the cross table with "tract" renamed. */
+static braid_rc add_districts(struct rel *r, const struct tract_map *tm, size_t first_tab,
+			      struct braid_err *err)
+{
+	size_t ntabs = r->ntabs;
+	braid_rc rc = BRAID_OK;
+	/* districts in first-seen order, from the 1-d tract table */
+	const struct out_table *t1 = NULL;
+	for (size_t k = first_tab; k < ntabs; k++)
+		if (r->tabs[k].ndims == 1 && !strcmp(r->tabs[k].dims[0], "tract"))
+			t1 = &r->tabs[k];
+	if (!t1)
+		return BRAID_OK;
+	size_t total_idx = t1->cell[t1->nrows - 1];
+	const char **dist = braid_arena_zalloc(&r->arena, (t1->nrows + 1) * sizeof *dist);
+	size_t *didx = braid_arena_zalloc(&r->arena, (t1->nrows + 1) * sizeof *didx);
+	size_t *parts = calloc(t1->nrows + 1, sizeof *parts);
+	if (!dist || !didx || !parts) {
+		free(parts);
+		return braid_err_set(err, BRAID_ENOMEM, "out of memory");
+	}
+	size_t nd = 0;
+	for (size_t i = 0; i + 1 < t1->nrows; i++) {
+		const char *dname = district_of(tm, t1->keys[i][0]);
+		size_t j = 0;
+		while (j < nd && strcmp(dist[j], dname))
+			j++;
+		if (j == nd)
+			dist[nd++] = dname;
+	}
+	struct out_table *td = &r->tabs[r->ntabs++];
+	if ((rc = table_alloc(r, td, "district", nd + 1, err)))
+		goto out;
+	td->dims[0] = "district";
+	td->ndims = 1;
+	for (size_t j = 0; !rc && j < nd; j++) {
+		int64_t v = 0;
+		size_t np = 0;
+		for (size_t i = 0; i + 1 < t1->nrows; i++)
+			if (!strcmp(district_of(tm, t1->keys[i][0]), dist[j])) {
+				v += braid_cellset_cell(r->cs, t1->cell[i])->value;
+				parts[np++] = t1->cell[i];
+			}
+		if (!(rc = check_key("district", dist[j], err)) &&
+		    !(rc = add_cell(r, "district", dist[j], NULL, NULL, v, &didx[j], err)) &&
+		    !(rc = braid_cellset_constrain(r->cs, didx[j], parts, np, err))) {
+			td->keys[td->nrows][0] = dist[j];
+			td->cell[td->nrows++] = didx[j];
+		}
+	}
+	if (!rc)
+		rc = braid_cellset_constrain(r->cs, total_idx, didx, nd, err);
+	if (rc)
+		goto out;
+	td->keys[td->nrows][0] = "*";
+	td->cell[td->nrows++] = total_idx;
+
+	/* the cross table, if any */
+	const struct out_table *t2 = NULL;
+	for (size_t k = first_tab; k < ntabs; k++)
+		if (r->tabs[k].ndims == 2)
+			t2 = &r->tabs[k];
+	if (!t2)
+		goto out;
+	size_t ta = !strcmp(t2->dims[0], "tract") ? 0 : 1, tb = 1 - ta;
+	const char *db = t2->dims[tb];
+	/* b's categories: rows (*, kb) other than the grand total */
+	size_t nb = 0;
+	const char **bk = braid_arena_zalloc(&r->arena, (t2->nrows + 1) * sizeof *bk);
+	size_t *bmargin = braid_arena_zalloc(&r->arena, (t2->nrows + 1) * sizeof *bmargin);
+	size_t *cross = calloc((nd + 1) * (t2->nrows + 1), sizeof *cross);
+	size_t *cp = calloc(t2->nrows + nd + 1, sizeof *cp);
+	if (!bk || !bmargin || !cross || !cp) {
+		free(cross);
+		free(cp);
+		rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < t2->nrows; i++)
+		if (!strcmp(t2->keys[i][ta], "*") && strcmp(t2->keys[i][tb], "*")) {
+			bk[nb] = t2->keys[i][tb];
+			bmargin[nb++] = t2->cell[i];
+		}
+	char name[256];
+	const char *base = t2->name;
+	if (r->prefix && !strncmp(base, r->prefix, strlen(r->prefix)))
+		base += strlen(r->prefix); /* table_alloc adds it back */
+	snprintf(name, sizeof name, "%s_by_district", base);
+	struct out_table *tx = &r->tabs[r->ntabs++];
+	if ((rc = table_alloc(r, tx, name, (nd + 1) * (nb + 1), err)))
+		goto out2;
+	tx->dims[ta] = "district";
+	tx->dims[tb] = db;
+	tx->ndims = 2;
+	for (size_t j = 0; !rc && j < nd; j++)
+		for (size_t y = 0; !rc && y < nb; y++) {
+			int64_t v = 0;
+			size_t np = 0;
+			for (size_t i = 0; i < t2->nrows; i++) {
+				const char *kt = t2->keys[i][ta], *kb = t2->keys[i][tb];
+				if (strcmp(kt, "*") && !strcmp(kb, bk[y]) &&
+				    !strcmp(district_of(tm, kt), dist[j])) {
+					v += braid_cellset_cell(r->cs, t2->cell[i])->value;
+					cp[np++] = t2->cell[i];
+				}
+			}
+			size_t ci;
+			if ((rc = add_cell(r, "district", dist[j], db, bk[y], v, &ci, err)) ||
+			    (rc = braid_cellset_constrain(r->cs, ci, cp, np, err)))
+				break;
+			cross[j * nb + y] = ci;
+			tx->keys[tx->nrows][ta] = dist[j];
+			tx->keys[tx->nrows][tb] = bk[y];
+			tx->cell[tx->nrows++] = ci;
+		}
+	for (size_t j = 0; !rc && j < nd; j++) { /* district margins */
+		if ((rc = braid_cellset_constrain(r->cs, didx[j], &cross[j * nb], nb, err)))
+			break;
+		tx->keys[tx->nrows][ta] = dist[j];
+		tx->keys[tx->nrows][tb] = "*";
+		tx->cell[tx->nrows++] = didx[j];
+	}
+	for (size_t y = 0; !rc && y < nb; y++) { /* b margins */
+		for (size_t j = 0; j < nd; j++)
+			cp[j] = cross[j * nb + y];
+		if ((rc = braid_cellset_constrain(r->cs, bmargin[y], cp, nd, err)))
+			break;
+		tx->keys[tx->nrows][ta] = "*";
+		tx->keys[tx->nrows][tb] = bk[y];
+		tx->cell[tx->nrows++] = bmargin[y];
+	}
+	if (!rc) {
+		tx->keys[tx->nrows][0] = "*";
+		tx->keys[tx->nrows][1] = "*";
+		tx->cell[tx->nrows++] = total_idx;
+	}
+out2:
+	free(cross);
+	free(cp);
+out:
+	free(parts);
+	return rc;
+}
+
 /* ------------------------------------------------------------ output */
 
 static const char *status_word(const struct braid_cell *c)
@@ -478,6 +644,7 @@ struct fp_ctx {
 	size_t nd;
 	struct braid_fp *fp; /* per cell of cs */
 	int64_t *n;          /* per cell: people seen */
+	const struct tract_map *tm; /* breakdown by tract: districts too */
 	struct pk *pk;       /* one per row, when wanted */
 	size_t npk, cappk;
 	int want_pk;
@@ -517,6 +684,14 @@ static int fp_row(void *ctx, int ncols, const char *const *names, const char *co
 		fp_touch(c, c->dims[i], key_or_missing(vals[2 + i]), NULL, NULL, h);
 	if (!c->rc && c->nd == 2)
 		fp_touch(c, c->dims[0], key_or_missing(vals[2]), c->dims[1], key_or_missing(vals[3]), h);
+	for (size_t i = 0; !c->rc && c->tm && i < c->nd; i++) {
+		if (strcmp(c->dims[i], "tract"))
+			continue;
+		const char *dn = district_of(c->tm, key_or_missing(vals[2 + i]));
+		fp_touch(c, "district", dn, NULL, NULL, h);
+		if (!c->rc && c->nd == 2)
+			fp_touch(c, "district", dn, c->dims[1 - i], key_or_missing(vals[2 + (1 - i)]), h);
+	}
 	if (!c->rc && c->want_pk) {
 		if (c->npk == c->cappk) {
 			size_t nc = c->cappk ? 2 * c->cappk : 1024;
@@ -550,12 +725,12 @@ static int pk_cmp(const void *a, const void *b)
  * from the plan's rows, and check that the rows add up to the counts.
  * With pk, the (person, keys) pairs are handed out sorted. */
 static braid_rc fingerprint(struct braid_store *s, const struct braid_qplan *plan, struct rel *r,
-			    const char *const *dims, size_t nd, size_t first, size_t end,
-			    struct pk **pk, size_t *npk, struct braid_err *err)
+			    const char *const *dims, size_t nd, const struct tract_map *tm, size_t first,
+			    size_t end, struct pk **pk, size_t *npk, struct braid_err *err)
 {
 	size_t n = braid_cellset_count(r->cs);
 	struct fp_ctx c = {.s = s, .cs = r->cs, .cohort = r->cohort, .dims = dims, .nd = nd,
-			   .want_pk = pk != NULL, .err = err};
+			   .tm = tm, .want_pk = pk != NULL, .err = err};
 	c.fp = calloc(n ? n : 1, sizeof *c.fp);
 	c.n = calloc(n ? n : 1, sizeof *c.n);
 	braid_rc rc = BRAID_OK;
@@ -998,12 +1173,6 @@ static braid_rc zip3_load(struct braid_store *s, const char *file, struct braid_
 	return rc;
 }
 
-/* Tract -> planning district as the store knows it (records geocoded by
- * src/geo carry both). */
-struct tract_map {
-	const char **tract, **district;
-	size_t n, cap;
-};
 
 static braid_rc tract_load(struct braid_store *s, struct braid_arena *a, struct tract_map *tm,
 			   struct braid_err *err)
@@ -1418,6 +1587,7 @@ int cmd_release(struct cli *cli, int argc, char **argv)
 	int is_nested = 0;
 	char den_cohort[18] = "";
 	struct rate_stats rst = {0, 0, 0};
+	struct tract_map tmap = {0};
 	struct braid_release_terms terms;
 	memset(&terms, 0, sizeof terms);
 
@@ -1480,11 +1650,18 @@ int cmd_release(struct cli *cli, int argc, char **argv)
 		braid_err_set(&err, BRAID_ENOMEM, "out of memory");
 		goto fail;
 	}
-	if (build_cells(&r, counts, dims, nd, &err))
+	int by_tract = 0;
+	for (size_t i = 0; i < nd; i++)
+		by_tract |= !strcmp(dims[i], "tract");
+	if (by_tract && tract_load(s, &r.arena, &tmap, &err))
+		goto fail;
+	if (build_cells(&r, counts, dims, nd, &err) || (by_tract && add_districts(&r, &tmap, 0, &err)) ||
+	    (by_tract && braid_cellset_check(r.cs, 0, &err)))
 		goto fail;
 	ntabs_num = r.ntabs;
 	size_t num_end = braid_cellset_count(r.cs);
-	if (fingerprint(s, plan, &r, dims, nd, 0, num_end, o.per ? &npk : NULL, &nnpk, &err))
+	if (fingerprint(s, plan, &r, dims, nd, by_tract ? &tmap : NULL, 0, num_end,
+			o.per ? &npk : NULL, &nnpk, &err))
 		goto fail;
 	if (o.per) {
 		char num_cohort[18];
@@ -1498,10 +1675,12 @@ int cmd_release(struct cli *cli, int argc, char **argv)
 			goto fail;
 		memcpy(r.cohort, den_cohort, sizeof r.cohort);
 		r.prefix = "denominator_";
-		size_t den_first = braid_cellset_count(r.cs);
+		size_t den_first = braid_cellset_count(r.cs), den_tab = r.ntabs;
 		if (build_cells(&r, dcounts, dims, nd, &err) ||
-		    fingerprint(s, dplan, &r, dims, nd, den_first, braid_cellset_count(r.cs), &dpk, &ndpk,
-				&err))
+		    (by_tract && add_districts(&r, &tmap, den_tab, &err)) ||
+		    (by_tract && braid_cellset_check(r.cs, 0, &err)) ||
+		    fingerprint(s, dplan, &r, dims, nd, by_tract ? &tmap : NULL, den_first,
+				braid_cellset_count(r.cs), &dpk, &ndpk, &err))
 			goto fail;
 		memcpy(r.cohort, num_cohort, sizeof r.cohort);
 		r.prefix = NULL;
@@ -1686,6 +1865,8 @@ done:
 	}
 	free(npk);
 	free(dpk);
+	free(tmap.tract);
+	free(tmap.district);
 	braid_qcounts_free(dcounts);
 	braid_qplan_free(dplan);
 	braid_query_free(dq);
