@@ -1519,6 +1519,9 @@ static int first_adult(const struct household *h, int32_t t)
 	return -1;
 }
 
+/* LIHEAP: per season, a cash grant (45 % of poor households apply, 1.5 %
+ * of others) and, for some of them, a crisis grant later in the same
+ * season (fuel running out, a shutoff notice) on an application of its own. */
 static int w_liheap(struct world *w, const struct household *h, struct grant *g, int maxg,
 		    struct rng *r)
 {
@@ -1531,36 +1534,44 @@ static int w_liheap(struct world *w, const struct household *h, struct grant *g,
 		if (!braid__rng_chance(r, h->poor ? 0.45 : 0.015))
 			continue;
 		int32_t d = braid__days_from_civil(y, 11, 15) + (int32_t)braid__rng_range(r, 0, 135);
-		if (d < w->w0 || d > w->A)
-			continue;
-		int who = first_adult(h, d);
-		if (who < 0)
-			continue;
-		const struct person *p = &h->p[who];
-		g[ng].d = d, g[ng].who = who;
-		ng++;
-		struct ident id;
-		make_ident(w, S_LIHEAP, p, d, &id, r);
-		char app[24], nm[400], b1[16], b2[16], ph[20], a[256];
-		snprintf(app, sizeof app, "LH%d-%09u", y + 1, h->id);
-		truth_line(w, S_LIHEAP, app, p->id);
-		const struct addr *ad = rec_addr(h, &id, d);
-		snprintf(nm, sizeof nm, "%s, %s%s%s%s%s", id.last, id.first, id.middle[0] ? " " : "",
-			 id.middle, id.suffix[0] ? " " : "", id.suffix);
-		put(f, app, ',');
-		put(f, nm, ',');
-		put(f, fdob(b1, &id, D_US), ',');
-		put(f, fssn(b2, &id, 1), ',');
-		put(f, faddr(w, a, sizeof a, ad, id.abbr, 0), ',');
-		put(f, ad->unit, ',');
-		put(f, "PHILADELPHIA", ',');
-		put(f, fzip(w, ad), ',');
-		put(f, fphone(ph, id.phone, 1), ',');
-		putl(f, h->n, ',');
-		put(f, fdate(b1, d, D_US), ',');
-		putl(f, 200 + 50 * braid__rng_range(r, 0, 16), ',');
-		put(f, fuel[braid__rng_range(r, 0, 4)], '\n');
-		w->ss[S_LIHEAP].rows++;
+		int32_t season_end = braid__days_from_civil(y + 1, 4, 30);
+		int crisis = braid__rng_chance(r, h->poor ? 0.35 : 0.2);
+		int32_t dc = d + (int32_t)braid__rng_range(r, 15, 75);
+		int fl = (int)braid__rng_range(r, 0, 4);
+		for (int k = 0; k <= crisis && ng < maxg; k++) {
+			int32_t t = k ? dc : d;
+			if (t < w->w0 || t > w->A || t > season_end)
+				continue;
+			int who = first_adult(h, t);
+			if (who < 0)
+				continue;
+			const struct person *p = &h->p[who];
+			g[ng].d = t, g[ng].who = who;
+			ng++;
+			struct ident id;
+			make_ident(w, S_LIHEAP, p, t, &id, r);
+			char app[24], nm[400], b1[16], b2[16], ph[20], a[256];
+			snprintf(app, sizeof app, "%s%d-%09u", k ? "LC" : "LH", y + 1, h->id);
+			truth_line(w, S_LIHEAP, app, p->id);
+			const struct addr *ad = rec_addr(h, &id, t);
+			snprintf(nm, sizeof nm, "%s, %s%s%s%s%s", id.last, id.first, id.middle[0] ? " " : "",
+				 id.middle, id.suffix[0] ? " " : "", id.suffix);
+			put(f, app, ',');
+			put(f, nm, ',');
+			put(f, fdob(b1, &id, D_US), ',');
+			put(f, fssn(b2, &id, 1), ',');
+			put(f, faddr(w, a, sizeof a, ad, id.abbr, 0), ',');
+			put(f, ad->unit, ',');
+			put(f, "PHILADELPHIA", ',');
+			put(f, fzip(w, ad), ',');
+			put(f, fphone(ph, id.phone, 1), ',');
+			putl(f, h->n, ',');
+			put(f, fdate(b1, t, D_US), ',');
+			put(f, k ? "CRISIS" : "CASH", ',');
+			putl(f, k ? 100 + 25 * braid__rng_range(r, 0, 16) : 200 + 50 * braid__rng_range(r, 0, 16), ',');
+			put(f, fuel[fl], '\n');
+			w->ss[S_LIHEAP].rows++;
+		}
 	}
 	return ng;
 }
@@ -1847,8 +1858,8 @@ static void do_household(struct world *w, uint32_t hid)
 	w->households++;
 	for (int i = 0; i < h.n; i++)
 		gen_events(w, &h, &h.p[i], w->ev[i], r);
-	struct grant g[16];
-	int ng = w_liheap(w, &h, g, 16, r);
+	struct grant g[32];
+	int ng = w_liheap(w, &h, g, 32, r);
 	w_water(w, &h, low_income_household(w, &h, g, ng), r);
 	for (int i = 0; i < h.n; i++) {
 		const struct person *p = &h.p[i];
@@ -1926,7 +1937,7 @@ static const char *const header[S__N] = {
 	"CASE_NO,RECIP_NO,LNAME,FNAME,MI,SFX,BIRTH_DT,SEX,SSN,RACE,HISP,ADDR_LINE1,CITY,ZIP,PROGRAM,"
 	"BEGIN_DT,END_DT",
 	"APPLICATION_NO,APPLICANT_NAME,DOB,SSN,ADDRESS,APT,CITY,ZIP,PHONE,HOUSEHOLD_SIZE,GRANT_DATE,"
-	"GRANT_AMOUNT,FUEL_TYPE",
+	"GRANT_TYPE,GRANT_AMOUNT,FUEL_TYPE",
 	"ACCOUNT_NO,CUST_LAST,CUST_FIRST,SERVICE_ADDRESS,ZIP,PHONE,STATUS_DATE,STATUS,BALANCE_DUE",
 	"TAP_ID,ACCOUNT_NO,FIRST_NAME,LAST_NAME,DOB,PHONE,ADDRESS,ZIP,ENROLL_DATE,END_DATE,"
 	"HOUSEHOLD_SIZE,MONTHLY_INCOME",

@@ -177,7 +177,8 @@ static const char *const spec_text[S__N] = {
 	"    amount: GRANT_AMOUNT\n"
 	"    program: FUEL_TYPE\n"
 	"    attributes:\n"
-	"      household_size: HOUSEHOLD_SIZE\n",
+	"      household_size: HOUSEHOLD_SIZE\n"
+	"      grant_type: GRANT_TYPE\n",
 	/* water */
 	"source: water\n"
 	"title: Water billing accounts\n"

@@ -10,6 +10,9 @@ truth/*.json) and verifies, without any of the generator's code:
             date of birth or SSN differs from the true value (after folding
             case, accents and punctuation) is within the configured bound,
             and so is the share of people with a duplicate record;
+  places    reference/places.csv is well formed, and a sample of every
+            source's addresses (and every truth/addresses.csv line) falls in
+            exactly one tract/ZIP of it: the row's ZIP and the truth's tract;
   facts     each planted fact in truth/facts.json is reproduced by counting
             over the CSVs (dates parsed with each source's own format).
 
