@@ -103,6 +103,11 @@ int braid__cmp_last(const struct braid__cmpctx *x, const struct braid__lrec *a,
 int braid__cmp_dob(const struct braid__lrec *a, const struct braid__lrec *b);
 /* Digit-string comparison: 0 null, 1 exact, 2 one char different,
  * 3 two adjacent chars transposed, 4 else. */
+/* braid_jaro_winkler with its implementation chosen, so that tests can
+ * check every path against a reference: AUTO (the fastest the CPU has),
+ * SCALAR (portable bit-parallel, <= 64 bytes), GENERAL (any length). */
+enum { BRAID__JW_AUTO, BRAID__JW_SCALAR, BRAID__JW_GENERAL };
+double braid__jaro_winkler_path(const char *a, size_t la, const char *b, size_t lb, int path);
 int braid__cmp_digits(const char *a, size_t la, const char *b, size_t lb);
 
 /* ------------------------------------------------------------ blocking */
