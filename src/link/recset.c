@@ -2,7 +2,14 @@
  * Record sets: the vault's identities in memory for the linker's commands
  * (link, eval, export, explain).  Strings are copied into one arena; the
  * empty string is shared, so sparse records cost little.
+ *
+ * Records of sources whose spec says `kind: site` (childcare providers:
+ * places, not people) are left out: they are never linked as people, so
+ * they never enter the person index, pairs, eval or export.  The kind is
+ * read from the stored spec (ingest's parser: the one definition of a
+ * spec), the only use of the ingest layer here.
  */
+#include "braid/ingest.h"
 #include "braid/pindex.h"
 
 #include <stdlib.h>
@@ -12,6 +19,8 @@ struct load_ctx {
 	struct braid_recset *rs;
 	size_t cap;
 	braid_rc rc;
+	const unsigned char *site; /* by source id: 1 = kind site (skipped) */
+	size_t nsite;
 };
 
 static const char *keep(struct braid_arena *a, const char *s)
@@ -25,6 +34,8 @@ static int on_identity(void *ctx, const struct braid_identity *id)
 {
 	struct load_ctx *c = ctx;
 	struct braid_recset *rs = c->rs;
+	if (id->source_id >= 0 && (size_t)id->source_id < c->nsite && c->site[id->source_id])
+		return 0;
 	if (rs->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 1024;
 		struct braid_identity *p = braid_reallocarray(rs->recs, cap, sizeof *p);
@@ -52,7 +63,28 @@ static int on_identity(void *ctx, const struct braid_identity *id)
 struct src_ctx {
 	struct braid_recset *rs;
 	braid_rc rc;
+	unsigned char *site; /* by source id, nsource_names long */
+	struct braid_err *err;
 };
+
+/* Whether a stored spec declares a site source.  A spec that does not
+ * parse is an error (it parsed when the source was added). */
+static braid_rc spec_is_site(const struct braid_source_info *si, int *site,
+			     struct braid_err *err)
+{
+	struct braid_spec *sp = NULL;
+	struct braid_err e2;
+	*site = 0;
+	if (!si->spec_text)
+		return BRAID_OK;
+	if (braid_spec_parse(si->spec_text, strlen(si->spec_text), si->name, &sp, &e2))
+		return braid_err_set(err, BRAID_EINTERNAL,
+				     "stored spec of source '%s' does not parse: %s", si->name,
+				     e2.msg);
+	*site = sp->kind == BRAID_KIND_SITE;
+	braid_spec_free(sp);
+	return BRAID_OK;
+}
 
 static int on_source(void *ctx, const struct braid_source_info *si)
 {
@@ -70,9 +102,23 @@ static int on_source(void *ctx, const struct braid_source_info *si)
 		for (size_t i = rs->nsource_names; i < n; i++)
 			p[i] = NULL;
 		rs->source_names = p;
+		unsigned char *q = realloc(c->site, n);
+		if (!q) {
+			c->rc = BRAID_ENOMEM;
+			return 1;
+		}
+		memset(q + rs->nsource_names, 0, n - rs->nsource_names);
+		c->site = q;
 		rs->nsource_names = n;
 	}
 	rs->source_names[si->id] = braid_arena_strdup(&rs->arena, si->name);
+	int site;
+	braid_rc rc = spec_is_site(si, &site, c->err);
+	if (rc) {
+		c->rc = rc;
+		return 1;
+	}
+	c->site[si->id] = (unsigned char)site;
 	return 0;
 }
 
@@ -81,15 +127,18 @@ braid_rc braid_recset_load(struct braid_store *s, int64_t after_batch,
 {
 	memset(rs, 0, sizeof *rs);
 	braid_arena_init(&rs->arena, 1 << 20);
-	struct src_ctx sc = {rs, BRAID_OK};
+	struct src_ctx sc = {rs, BRAID_OK, NULL, err};
 	braid_rc rc = braid_store_source_list(s, on_source, &sc, err);
-	if (!rc && sc.rc)
+	if (!rc && sc.rc == BRAID_ENOMEM)
 		rc = braid_err_set(err, sc.rc, "loading records: out of memory");
-	struct load_ctx c = {rs, 0, BRAID_OK};
+	else if (!rc && sc.rc)
+		rc = sc.rc; /* detail already in err */
+	struct load_ctx c = {rs, 0, BRAID_OK, sc.site, rs->nsource_names};
 	if (!rc)
 		rc = braid_store_identity_iter(s, 0, after_batch, on_identity, &c, err);
 	if (!rc && c.rc)
 		rc = braid_err_set(err, c.rc, "loading records: out of memory");
+	free(sc.site);
 	if (rc)
 		braid_recset_release(rs);
 	return rc;

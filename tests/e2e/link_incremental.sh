@@ -187,4 +187,24 @@ PY
 	assert_contains "$OUT" "link run"
 }
 
+test_site_records_are_not_linked_as_people() {
+	# childcare providers (kind: site) loaded beside people: none of their
+	# records may become a person, in a full run or an incremental one
+	setup
+	"$BRAID" source add --spec "$BRAID_ROOT/examples/city/specs/childcare.yaml" >/dev/null
+	"$BRAID" ingest febrl head.csv >/dev/null
+	"$BRAID" ingest childcare "$BRAID_ROOT/examples/city/sources/childcare.csv" >/dev/null
+	OUT=$("$BRAID" link --format json)
+	assert_eq "$(printf '%s' "$OUT" | jget records)" "2500"
+	"$BRAID" export persons --out p1.csv 2>/dev/null
+	assert_eq "$(grep -c '^childcare,' p1.csv)" "0"
+	assert_eq "$(grep -c '^febrl,' p1.csv)" "2500"
+	"$BRAID" ingest febrl tail.csv >/dev/null
+	OUT=$("$BRAID" link --format json)
+	assert_eq "$(printf '%s' "$OUT" | jget mode)" "incremental"
+	assert_eq "$(printf '%s' "$OUT" | jget records)" "5000"
+	"$BRAID" export persons --out p2.csv 2>/dev/null
+	assert_eq "$(grep -c '^childcare,' p2.csv)" "0"
+}
+
 run_tests
