@@ -619,7 +619,11 @@ static void set_address(struct loader *L, struct braid_identity *id,
 	street[k] = 0;
 	const char *num = braid_arena_strdup(&L->row, a->number);
 	const char *st = braid_arena_strdup(&L->row, street);
-	const char *unit = braid_arena_strdup(&L->row, a->unit);
+	/* A unit in a column of its own (liheap's APT) stays when the line
+	 * names none. */
+	const char *unit = !a->unit[0] && id->v[BRAID_F_UNIT] && *id->v[BRAID_F_UNIT]
+				   ? id->v[BRAID_F_UNIT]
+				   : braid_arena_strdup(&L->row, a->unit);
 	id->v[BRAID_F_STREET_NUMBER] = num ? num : "";
 	id->v[BRAID_F_STREET_NAME] = st ? st : "";
 	id->v[BRAID_F_UNIT] = unit ? unit : "";

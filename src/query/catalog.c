@@ -70,6 +70,9 @@ static int on_source(void *ctx, const struct braid_source_info *si)
 		src->person_fields |= 1u << PA_ETHNICITY;
 	if (sp->fields[BRAID_F_ZIP].column)
 		src->person_fields |= 1u << PA_ZIP;
+	/* Tract and planning district: geocoded from the address (src/geo). */
+	if (sp->fields[BRAID_F_ADDRESS].column || sp->fields[BRAID_F_STREET_NAME].column)
+		src->person_fields |= 1u << PA_TRACT | 1u << PA_DISTRICT;
 	if (sp->fields[BRAID_F_DOB].column || sp->fields[BRAID_F_BIRTH_YEAR].column)
 		src->person_fields |= 1u << PA_AGE | 1u << PA_AGE_BAND;
 	for (size_t i = 0; i < sp->nevents; i++) {

@@ -365,6 +365,8 @@ static const char *attr_expr(int pa)
 	case PA_RACE: return "race";
 	case PA_ETHNICITY: return "ethnicity";
 	case PA_ZIP: return "zip";
+	case PA_TRACT: return "tract";
+	case PA_DISTRICT: return "district";
 	case PA_YEAR: return "CAST(substr(index_date, 1, 4) AS INTEGER)";
 	default: return "NULL";
 	}
@@ -378,6 +380,8 @@ static const char *pattr_field(int pa)
 	case PA_RACE: return "race";
 	case PA_ETHNICITY: return "ethnicity";
 	case PA_ZIP: return "zip";
+	case PA_TRACT: return "tract";
+	case PA_DISTRICT: return "district";
 	default: return NULL;
 	}
 }
@@ -422,10 +426,10 @@ braid_rc braid__q_sql_attrs(struct braid_buf *b, unsigned need, const char *pid,
 			    const struct braid_qplan *p)
 {
 	braid_rc rc = BRAID_OK;
-	static const int cols[] = {PA_SEX, PA_RACE, PA_ETHNICITY, PA_ZIP};
-	static const char *const names[] = {"sex", "race", "ethnicity", "zip5"};
-	static const char *const as[] = {"sex", "race", "ethnicity", "zip"};
-	for (size_t i = 0; !rc && i < 4; i++) {
+	static const int cols[] = {PA_SEX, PA_RACE, PA_ETHNICITY, PA_ZIP, PA_TRACT, PA_DISTRICT};
+	static const char *const names[] = {"sex", "race", "ethnicity", "zip5", "tract", "district"};
+	static const char *const as[] = {"sex", "race", "ethnicity", "zip", "tract", "district"};
+	for (size_t i = 0; !rc && i < 6; i++) {
 		if (!(need & (1u << cols[i])))
 			continue;
 		rc = braid_buf_puts(b, ",\n    ");

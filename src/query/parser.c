@@ -200,10 +200,6 @@ static braid_rc check_person_value(struct parser *ps, const struct q_cond *c)
 		if (numeric && c->vals[i].kind != V_NUM)
 			return braid_err_at(ps->err, BRAID_EPARSE, ps->file, c->line, c->col,
 					    "%s compares with numbers", braid__q_pattr_names[c->field]);
-	if (c->field == PA_TRACT || c->field == PA_DISTRICT)
-		return braid_err_at(ps->err, BRAID_EPARSE, ps->file, c->line, c->col,
-				    "%s is not in the analytic store yet (no places table); use zip",
-				    braid__q_pattr_names[c->field]);
 	return BRAID_OK;
 }
 
@@ -469,13 +465,10 @@ static braid_rc parse_dim(struct parser *ps)
 				return braid_err_at(ps->err, BRAID_EPARSE, ps->file, t.line, t.col,
 						    "unknown breakdown '%s' (did you mean '%s'?)", t.str, best);
 		}
-		return fail_at(ps, &t, "a breakdown (age_band, sex, race, ethnicity, zip, year)");
+		return fail_at(ps, &t, "a breakdown (age_band, sex, race, ethnicity, zip, tract, district, year)");
 	}
 	if (pa == PA_AGE)
 		pa = PA_AGE_BAND; /* ages are shown in bands, never single years */
-	if (pa == PA_TRACT || pa == PA_DISTRICT)
-		return braid_err_at(ps->err, BRAID_EPARSE, ps->file, t.line, t.col,
-				    "%s is not in the analytic store yet (no places table); use zip", t.str);
 	for (size_t i = 0; i < ps->q->ndims; i++)
 		if (ps->q->dims[i] == pa)
 			return braid_err_at(ps->err, BRAID_EPARSE, ps->file, t.line, t.col,

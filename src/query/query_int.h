@@ -76,8 +76,8 @@ struct q_clause {
 	struct q_window w;
 	long line, col;
 };
-/* Person attributes.  Tract and district are words of the language
- * already; they fail until a places table exists. */
+/* Person attributes.  Tract and district are those of the person's
+ * geocoded records (records.tract, records.district: src/geo). */
 enum q_pattr { PA_AGE, PA_AGE_BAND, PA_SEX, PA_RACE, PA_ETHNICITY, PA_ZIP, PA_YEAR,
 	       PA_TRACT, PA_DISTRICT, PA__COUNT };
 extern const char *const braid__q_pattr_names[PA__COUNT];

@@ -183,6 +183,8 @@ static const char *pexpr(int pa)
 	case PA_RACE: return "race";
 	case PA_ETHNICITY: return "ethnicity";
 	case PA_ZIP: return "zip";
+	case PA_TRACT: return "tract";
+	case PA_DISTRICT: return "district";
 	default: return "NULL";
 	}
 }
@@ -276,6 +278,8 @@ static const char *field_of(int pa)
 	case PA_RACE: return "race";
 	case PA_ETHNICITY: return "ethnicity";
 	case PA_ZIP: return "zip";
+	case PA_TRACT: return "tract";
+	case PA_DISTRICT: return "district";
 	default: return NULL;
 	}
 }

@@ -117,10 +117,16 @@ TEST(query_error_suggests_event_field)
 	ASSERT_CONTAINS(e.msg, "did you mean 'program'");
 }
 
-TEST(query_error_tract_is_reserved_for_places)
+TEST(query_parse_tract_and_district)
 {
-	struct braid_err e = parse_err("index event a\ncount persons by tract\n", 0);
-	ASSERT_CONTAINS(e.msg, "tract is not in the analytic store yet");
+	struct braid_query *q = parse_ok("index event a\nwhere district = \"West\" and tract in"
+					 " (\"42101000100\")\ncount persons by tract, district\n");
+	braid_query_free(q);
+	struct braid_err e = parse_err("index event a\ncount persons by district, district\n", 0);
+	ASSERT_EQ(e.line, 2);
+	ASSERT_CONTAINS(e.msg, "'district' is already a breakdown");
+	e = parse_err("index event a\ncount persons by distrct\n", 0);
+	ASSERT_CONTAINS(e.msg, "did you mean 'district'");
 }
 
 TEST(query_error_person_attribute_in_a_required_event)
