@@ -38,6 +38,13 @@ for spec in "$CITY"/specs/*.yaml; do
 done
 "$BRAID" sources
 
+step "the gazetteer: street ranges in census tracts and planning districts (docs/geography.md)"
+if [ -f "$CITY/reference/places.csv" ]; then
+	"$BRAID" places load "$CITY/reference/places.csv"
+else
+	echo "no $CITY/reference/places.csv: records will not be geocoded (braid places load FILE later, then braid places geocode)"
+fi
+
 step "loading every source (identifiers go to the encrypted vault)"
 for spec in "$CITY"/specs/*.yaml; do
 	name=$(basename "$spec" .yaml)
@@ -64,6 +71,10 @@ export BRAID_USER=analyst BRAID_KEY="$ANALYST_KEY"
 "$BRAID" query "$Q/queries/water-shutoff.cohort" --purpose city-analytics --counts
 "$BRAID" gaps "$Q/rules/water-assistance.rules" --program water_assistance --purpose water-outreach --as-of 2024-12-31
 "$BRAID" analysis water-shutoff --purpose city-analytics --as-of 2024-12-31
+
+step "by planning district: the Allegheny-style cohort's index events, and the geocode rate"
+"$BRAID" places
+"$BRAID" query "$Q/queries/by-district.cohort" --purpose city-analytics --counts
 
 step "the audit log (hash-chained; verified)"
 BRAID_USER=admin BRAID_KEY="$ADMIN_KEY" "$BRAID" audit verify

@@ -121,8 +121,14 @@ test_gaps_reproduce_the_fact_within_the_household_difference() {
 		--purpose exact-check --as-of 2024-12-31 --format json)
 	gap=$(printf '%s' "$OUT" | json 'd["gap"]')
 	want=$(fact water_assistance_gap)
-	python3 -c "import sys; sys.exit(0 if 0.85 * $want <= $gap <= $want else 1)" ||
+	# The rules count the holder's own enrolments: below the household
+	# fact (by 14 % on the demo city) and below the household analysis.
+	python3 -c "import sys; sys.exit(0 if 0.8 * $want <= $gap <= $want else 1)" ||
 		fail "gap $gap, fact (households) $want"
+	hh=$("$BRAID" analysis water-shutoff --purpose exact-check --as-of 2024-12-31 --format json |
+		json 'd["assistance_gap"]')
+	python3 -c "import sys; sys.exit(0 if $gap <= $hh else 1)" ||
+		fail "holder-only gap $gap above the household gap $hh"
 	rate=$(printf '%s' "$OUT" | json 'd["enrollment_rate"]')
 	python3 -c "import sys; sys.exit(0 if 0 < $rate < 1 else 1)" || fail "rate $rate"
 }
