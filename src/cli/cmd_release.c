@@ -1,37 +1,57 @@
 /*
- * braid release QUERY.cohort and braid releases: an aggregate release
- * under one named agreement, made safe by the disclosure-control library
- * (braid/release.h) and remembered in the store (braid/release_store.h).
+ * braid release QUERY.cohort and braid releases: a release under one named
+ * agreement, made safe by the disclosure-control library (braid/release.h)
+ * and remembered in the store (braid/release_store.h).
  *
  *   braid release FILE --agreement ID --purpose P --out DIR
  *                 [--noise EPSILON [--mechanism laplace|gaussian] [--delta D]]
+ *                 [--per DENOMINATOR.cohort]
  *                 [--format text|json]
+ *   braid release FILE --extract --agreement ID --purpose P --out DIR
+ *                 [--quasi COLS] [--sensitive COL] [--zip3-population CSV]
  *   braid releases [--format text|json]
  *   braid releases --set-budget AGREEMENT EPSILON      (admin)
+ *   braid releases --set-terms AGREEMENT KEY VALUE     (admin)
  *
- * The steps, in this order: authorise BRAID_ACT_RELEASE under the named
+ * Tables, in this order: authorise BRAID_ACT_RELEASE under the named
  * agreement only (a denial is audited); count distinct people with the
  * query layer; build one cell set (a two-way breakdown as a table with
  * row, column and grand margins; a one-way breakdown with its total; the
- * overall total shared by all); optional discrete noise charged to the
- * agreement's epsilon budget; primary and complementary suppression at the
- * agreement's minimum cell size against the workspace's ledger of earlier
- * releases; the interval audit once more on the final table.  Any refusal
- * writes nothing.  Then, in one store transaction, the ledger, the
- * budget and the release row; then the audit entry (braid_policy_commit);
- * only then the files: DIR/TABLE.csv per table, DIR/cells.csv (the bytes
- * the manifest's content hash covers) and DIR/manifest.json.  A crash after
+ * overall total shared by all; a breakdown by tract rolled up to planning
+ * districts and the city, each level a sum of the one below; with --per,
+ * the denominator cohort's cells beside the numerator's and, when its
+ * people contain the numerator's cell by cell, the remainder cells
+ * den = num + rest); fingerprint each cell's people from the cohort rows
+ * (checked against the counts); relate them to the ledger's cells of
+ * other cohorts (a nested difference of a few people becomes a small
+ * cell of the ledger); optional discrete noise charged to the agreement's
+ * epsilon budget; primary and complementary suppression at the
+ * agreement's minimum cell size against the ledger; the interval audit
+ * once more on the final table.  Any refusal writes nothing.  Then, in
+ * one store transaction, the ledger, the budget and the release row; then
+ * the audit entry (braid_policy_commit); only then the files: DIR/TABLE.csv
+ * per table, DIR/rate_TABLE.csv with --per, DIR/cells.csv (the bytes the
+ * manifest's content hash covers) and DIR/manifest.json.  A crash after
  * the store commit leaves the ledger knowing a release that never went out
  * (conservative), never a published table the ledger does not know.
+ *
+ * Extracts (--extract, agreements permitting deidentified-row use): the
+ * cohort's rows without person ids, index date to year, ZIP to 3 digits
+ * only where the ZIP3 has more than 20,000 people (census file, else the
+ * person index: a lower bound), tract to planning district, then
+ * k-anonymity (k from the agreement's terms, else its minimum cell size)
+ * and l-diversity of --sensitive with local suppression, recounted on the
+ * rows as written; DIR/extract.csv and DIR/manifest.json with the risk
+ * report.
  *
  * Cell ids are canonical so that the ledger sees the same cell whatever the
  * breakdown: "<cohort>|dim=value[|dim=value]" with dimensions in name
  * order, where <cohort> is a hash of the query text without its `count`
  * line and comments.  A release by zip and a later one by race and zip
- * thus share their zip cells.  What it does not do: tables of three or more
- * dimensions, geography hierarchies (the query layer has no tract to
- * district mapping yet), rates, and differencing between different cohorts
- * (a cohort and a subset of it have different ids).
+ * thus share their zip cells; different cohorts are related by the
+ * fingerprints instead.  What it does not do: tables of three or more
+ * dimensions; overlaps between cohorts that are not nestings, and nested
+ * differences above BRAID_FP_MAX_DIFF people; noise together with rates.
  */
 #include "cli.h"
 #include "braid/csv.h"
@@ -61,14 +81,22 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: braid release FILE --agreement ID --purpose P --out DIR\n"
 		"                     [--noise EPSILON [--mechanism laplace|gaussian] [--delta D]]\n"
-		"                     [--format text|json]\n\n"
+		"                     [--per DENOMINATOR.cohort] [--format text|json]\n"
+		"       braid release FILE --extract --agreement ID --purpose P --out DIR\n"
+		"                     [--quasi COL,...] [--sensitive COL] [--zip3-population CSV]\n\n"
 		"Release the counts of people of a cohort file (docs/query-language.md) under\n"
 		"agreement ID: cells below the agreement's minimum cell size are suppressed,\n"
 		"complementary cells too so that no suppressed cell can be worked out from\n"
 		"totals or earlier releases (checked by a linear-programming audit), and\n"
 		"--noise adds discrete differential-privacy noise charged to the agreement's\n"
-		"epsilon budget.  Writes DIR/TABLE.csv, DIR/cells.csv and DIR/manifest.json\n"
-		"(docs/releases.md).  Nothing is written when the release is refused.\n");
+		"epsilon budget.  A breakdown by tract is rolled up to planning districts.\n"
+		"--per publishes rates numerator/denominator (rate_TABLE.csv; 5/95 coding and\n"
+		"the minimum denominator from the agreement's release terms).  --extract writes\n"
+		"de-identified rows (agreements permitting deidentified-row use) with\n"
+		"k-anonymity over --quasi (default: every column) and l-diversity of\n"
+		"--sensitive.  Writes DIR/TABLE.csv (or extract.csv), DIR/cells.csv and\n"
+		"DIR/manifest.json (docs/releases.md).  Nothing is written when the release\n"
+		"is refused.\n");
 }
 
 static void usage_list(FILE *f)
