@@ -37,18 +37,6 @@ static uint64_t madd(uint64_t a, uint64_t b)
 }
 static uint64_t msub(uint64_t a, uint64_t b) { return a >= b ? a - b : a + FP_P - b; }
 
-static uint64_t mpow(uint64_t a, uint64_t e)
-{
-	uint64_t r = 1;
-	while (e) {
-		if (e & 1)
-			r = mmul(r, a);
-		a = mmul(a, a);
-		e >>= 1;
-	}
-	return r;
-}
-
 void braid_fp_init(struct braid_fp *f) { memset(f, 0, sizeof *f); }
 
 void braid_fp_add(struct braid_fp *f, uint64_t h)
@@ -72,48 +60,66 @@ static int fp_empty(const struct braid_fp *f)
 }
 
 /* Size of the set whose power sums are P[0..m-1] (P[k-1] = p_k), when
- * those are the power sums of a set of at most BRAID_FP_MAX_DIFF elements:
- * the elementary symmetric functions e_k (Newton: k e_k = sum_{i=1..k}
- * (-1)^(i-1) e_{k-i} p_i) then vanish above the size.  -1 otherwise. */
-static int set_size(const uint64_t *P)
+ * those are the power sums of a set of at most maxd elements (maxd + 4 <=
+ * m): the elementary symmetric functions e_k (Newton: k e_k = sum_{i=1..k}
+ * (-1)^(i-1) e_{k-i} p_i) then vanish above the size, and at least four
+ * of them are checked to.  -1 otherwise. */
+static int set_size(const uint64_t *P, size_t m, size_t maxd)
 {
-	uint64_t e[BRAID_FP_TERMS + 1];
+	uint64_t e[BRAID_FP_TERMS + 1], inv[BRAID_FP_TERMS + 1];
+	/* inverses of 1..m: inv[k] = -(p / k) * inv[p mod k] */
+	inv[1] = 1;
+	for (uint64_t k = 2; k <= m; k++)
+		inv[k] = msub(0, mmul(FP_P / k, inv[FP_P % k]));
 	e[0] = 1;
-	int last = 0;
-	for (size_t k = 1; k <= BRAID_FP_TERMS; k++) {
+	size_t last = 0;
+	for (size_t k = 1; k <= m; k++) {
 		uint64_t s = 0;
 		for (size_t i = 1; i <= k; i++) {
 			uint64_t t = mmul(e[k - i], P[i - 1]);
 			s = (i & 1) ? madd(s, t) : msub(s, t);
 		}
-		e[k] = mmul(s, mpow(k, FP_P - 2));
-		if (e[k])
-			last = (int)k;
+		e[k] = mmul(s, inv[k]);
+		if (e[k]) {
+			last = k;
+			if (last > maxd)
+				return -1; /* already too large: stop early */
+		}
 	}
-	return last <= BRAID_FP_MAX_DIFF ? last : -1;
+	return (int)last;
 }
 
-int braid_fp_relate(const struct braid_fp *a, const struct braid_fp *b, size_t *d)
+/* braid_fp_relate for differences of at most maxd people (<=
+ * BRAID_FP_MAX_DIFF), using only the terms that needs. */
+static int relate_upto(const struct braid_fp *a, const struct braid_fp *b, size_t maxd, size_t *d)
 {
-	uint64_t P[BRAID_FP_TERMS];
 	*d = 0;
-	for (size_t k = 0; k < BRAID_FP_TERMS; k++)
-		P[k] = msub(a->p[k], b->p[k]);
-	int n = set_size(P);
-	if (n == 0)
+	if (!memcmp(a->p, b->p, sizeof a->p))
 		return BRAID_FP_EQUAL;
+	if (maxd > BRAID_FP_MAX_DIFF)
+		maxd = BRAID_FP_MAX_DIFF;
+	size_t m = maxd + (BRAID_FP_TERMS - BRAID_FP_MAX_DIFF);
+	uint64_t P[BRAID_FP_TERMS];
+	for (size_t k = 0; k < m; k++)
+		P[k] = msub(a->p[k], b->p[k]);
+	int n = set_size(P, m, maxd);
 	if (n > 0) {
 		*d = (size_t)n;
 		return BRAID_FP_A_SUPER;
 	}
-	for (size_t k = 0; k < BRAID_FP_TERMS; k++)
+	for (size_t k = 0; k < m; k++)
 		P[k] = msub(b->p[k], a->p[k]);
-	n = set_size(P);
+	n = set_size(P, m, maxd);
 	if (n > 0) {
 		*d = (size_t)n;
 		return BRAID_FP_B_SUPER;
 	}
 	return BRAID_FP_UNRELATED;
+}
+
+int braid_fp_relate(const struct braid_fp *a, const struct braid_fp *b, size_t *d)
+{
+	return relate_upto(a, b, BRAID_FP_MAX_DIFF, d);
 }
 
 braid_rc braid_cellset_set_fp(struct braid_cellset *cs, size_t idx, const struct braid_fp *f,
@@ -182,7 +188,7 @@ braid_rc braid_ledger_relate(struct braid_ledger *l, const struct braid_cellset 
 					continue;
 			}
 			size_t d;
-			int rel = braid_fp_relate(fa, fb, &d);
+			int rel = relate_upto(fa, fb, (size_t)(min_cell > 1 ? min_cell - 1 : 1), &d);
 			if (rel == BRAID_FP_UNRELATED || (int64_t)d >= min_cell)
 				continue;
 			/* the new cell joins the ledger (unknown until it is
