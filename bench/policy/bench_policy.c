@@ -1,11 +1,14 @@
 /*
- * Benchmark of the policy enforcement point: the check alone, the check
- * plus a durable audit append (one transaction per action, synchronous=FULL
- * as the store configures it), and the same with group commit (appends of
- * up to G actions share one transaction; each answer waits for its batch's
- * commit).  Compares with the time of a representative cohort count query
- * on a bench-owned events table of E rows in the same braid.db, to express
- * the enforcement point's cost as a share of a query.
+ * Benchmark of the policy enforcement point with real braid_policy_* calls:
+ * the check alone; authorize + commit (the check and one audit append into
+ * audit.db, one transaction per action: WAL with synchronous=NORMAL, or
+ * with BRAID_AUDIT_SYNC=full an fsync per entry); a denied request
+ * (authorize appends the deny); and the same with group commit (appends
+ * of up to G actions share one transaction; each answer waits for its
+ * batch's commit).  Compares with the time of a representative cohort
+ * count query on a bench-owned events table of E rows in braid.db, to
+ * express the enforcement point's cost as a share of a query (see
+ * bench_audit_query.c for the real Allegheny query).
  *
  * usage: bench_policy WORKDIR [E=1000000]
  * Not built by the Makefile; bench/policy/run.sh compiles it.
@@ -89,8 +92,10 @@ int main(int argc, char **argv)
 			DIE("check denied: %s", d.reason);
 	double t_check = (now() - t0) / n;
 
-	/* 2. check + durable append, one transaction each */
-	long n2 = 300;
+	/* 2. check + append, one transaction each (fsync each with
+	 * BRAID_AUDIT_SYNC=full: fewer of them then) */
+	const char *sync = getenv("BRAID_AUDIT_SYNC");
+	long n2 = sync && !strcmp(sync, "full") ? 300 : 200000;
 	t0 = now();
 	for (long i = 0; i < n2; i++) {
 		if (braid_policy_authorize(p, &ana, &req, &d, &err) ||
@@ -98,6 +103,15 @@ int main(int argc, char **argv)
 			DIE("audit: %s", err.msg);
 	}
 	double t_single = (now() - t0) / n2;
+	/* 2b. denied requests: authorize appends the deny itself */
+	struct braid_request deny = req;
+	deny.purpose = "marketing";
+	long n3 = n2 / 2;
+	t0 = now();
+	for (long i = 0; i < n3; i++)
+		if (braid_policy_authorize(p, &ana, &deny, &d, &err) != BRAID_EDENIED)
+			DIE("not denied");
+	double t_deny = (now() - t0) / n3;
 
 	/* 3. group commit, batches of G */
 	long groups[] = {10, 100, 1000};
@@ -165,7 +179,11 @@ int main(int argc, char **argv)
 
 	printf("agreements scanned per check: %zu\n", nags);
 	printf("check only:                   %.2f us  (%.0f /s)\n", t_check * 1e6, 1 / t_check);
-	printf("check + append, 1 tx each:    %.2f us  (%.0f /s)\n", t_single * 1e6, 1 / t_single);
+	printf("audit log: %s (BRAID_AUDIT_SYNC=%s)\n", braid_policy_audit_path(p),
+	       sync ? sync : "normal");
+	printf("check + append, 1 tx each:    %.2f us  (%.0f /s, %ld actions)\n", t_single * 1e6,
+	       1 / t_single, n2);
+	printf("denied + append, 1 tx each:   %.2f us  (%.0f /s)\n", t_deny * 1e6, 1 / t_deny);
 	for (int g = 0; g < 3; g++)
 		printf("check + append, group of %-4ld %.2f us  (%.0f /s)\n", groups[g],
 		       t_group[g] * 1e6, 1 / t_group[g]);

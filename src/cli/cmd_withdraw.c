@@ -79,8 +79,9 @@ int cmd_withdraw(struct cli *cli, int argc, char **argv)
 	if (rc)
 		return cli_fail(&err);
 	if (person)
-		printf("withdrew person %s: %lld records, %lld events removed; later loads leave "
-		       "them out\n", person, (long long)ws.records, (long long)ws.events);
+		printf("withdrew person %s: %lld records, %lld events, %lld rejected rows removed; "
+		       "later loads leave them out\n", person, (long long)ws.records,
+		       (long long)ws.events, (long long)ws.rejects);
 	else
 		printf("withdrew source %s: %lld records, %lld events, %lld rejects removed; "
 		       "%lld persons lost records\n", source, (long long)ws.records,

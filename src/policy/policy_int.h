@@ -11,6 +11,12 @@
  * sources, fields). */
 int braid__policy_token_ok(const char *s, size_t max);
 
+/* (withdraw_rejects.c) Inside the caller's transaction: delete every
+ * rejected row (reject log and sealed raw row) whose raw row carries a
+ * withdrawal token now in the vault; *removed counts them. */
+struct braid_store;
+braid_rc braid__withdraw_rejects(struct braid_store *s, int64_t *removed, struct braid_err *err);
+
 /* ---------------------------------------------------------------- audit.db
  * (audit_db.c) The audit log's own SQLite file: WAL, synchronous=NORMAL
  * (FULL with BRAID_AUDIT_SYNC=full), statements prepared once.  Rows are

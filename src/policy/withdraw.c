@@ -8,10 +8,10 @@
  *
  * A person leaves keyed tokens behind (braid_store_withdraw_record) so that
  * ingest drops their rows in later loads; a source does not, since its
- * people did not opt out.  It does not check who asks (the CLI requires an
- * admin and audits), and it does not touch rejected rows of a withdrawn
- * person: a reject has no record and cannot be tied to a person without
- * parsing it with its spec.  Messages name person ids and sources only.
+ * people did not opt out.  A person's rejected rows (the reject log has no
+ * record to follow) are found by those tokens (withdraw_rejects.c); a
+ * source's go with it.  It does not check who asks (the CLI requires an
+ * admin and audits).  Messages name person ids and sources only.
  */
 #include "policy_int.h"
 #include "braid/pindex.h"
@@ -114,8 +114,13 @@ static braid_rc withdraw_person_tx(struct braid_store *s, const char *pid, unsig
 			rc = run(s, del[k], NULL, keys[i], NULL, NULL, err);
 	}
 	free(keys);
+	/* Their rejected rows too (matched by token: rejects have no
+	 * record); again on a repeated withdrawal, for rows rejected by
+	 * loads since. */
+	if (!rc)
+		rc = braid__withdraw_rejects(s, &ws->rejects, err);
 	if (rc || n == 0)
-		return rc; /* withdrawn before: nothing left, nothing to record */
+		return rc; /* withdrawn before: no records left, nothing to record */
 	ws->records = (int64_t)n;
 	ws->persons = 1;
 	char when[32], reason[96];

@@ -93,7 +93,7 @@ test_withdrawn_person_is_gone_and_not_reloaded() {
 	assert_eq "$rk" "5"
 	expect_exit 6 as cw "$CK" "$BRAID" withdraw --person "$PID"
 	expect_exit 0 "$BRAID" withdraw --person "$PID"
-	assert_contains "$OUT" "3 records, 3 events removed"
+	assert_contains "$OUT" "3 records, 3 events, 0 rejected rows removed"
 	assert_eq "$(sqlite3 ws/braid.db "SELECT count(*) FROM records")" "2"
 	assert_eq "$(sqlite3 ws/braid.db "SELECT count(*) FROM events")" "2"
 	assert_eq "$(sqlite3 ws/braid.db "SELECT count(*) FROM person_record WHERE person_id='$PID'")" "0"
@@ -119,16 +119,51 @@ test_withdrawn_person_is_gone_and_not_reloaded() {
 	# Nothing of the person is left in any store, log or journal (the
 	# vault holds only sealed rows and keyed tokens).
 	[ -f ws/audit.db ] || fail "no ws/audit.db"
-	no_planted ws/braid.db ws/braid.db-journal ws/vault.db ws/braid.conf ws/audit.db
+	no_planted ws/braid.db ws/braid.db-journal ws/vault.db ws/braid.conf ws/audit.db ws/audit.db-wal
 	expect_exit 0 "$BRAID" audit verify
 	"$BRAID" audit show | grep -q "withdraw-person.*allow" || fail "withdrawal not audited"
 	"$BRAID" audit show | grep -q "withdraw-person.*deny" || fail "refused withdrawal not audited"
 }
 
+# rejected_rows: a jail file whose rows 2-5 are rejected: Quentin without an
+# id, Quentin with a stray comma in his name (every cell after it shifted),
+# someone else's name with Quentin's SSN and an extra cell, and a stranger
+# without an id; then one good row.
+rejected_rows() {
+	printf 'INMATE_ID,LAST,FIRST,DOB,SSN,BOOKED,RELEASED,PROGRAM,FACILITY\n,Xylophonewicz,Quentin,1980-03-04,,2026-07-01,2026-07-02,,CFCF\nJ30,XYLOPHONEWICZ,Q.,Quentin,03/04/1980?,1980-03-04,,2026-07-01,2026-07-02,,CFCF\nJ31,Alias,Someone,1961-01-01,219-44-7788,2026-07-01,2026-07-02,,CFCF,extra\n,Stranger,Sam,1975-05-05,,2026-07-01,2026-07-02,,CFCF\nJ32,Good,Row,1972-02-02,,2026-07-01,2026-07-02,,CFCF\n' > jail3.csv
+}
+
+test_withdrawn_persons_rejected_rows_go_too() {
+	setup
+	rejected_rows
+	expect_exit 0 "$BRAID" ingest jail jail3.csv --format json
+	assert_eq "$(printf '%s' "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["rows_loaded"], d["rows_rejected"])')" "1 4"
+	assert_eq "$(sqlite3 ws/braid.db "SELECT count(*) FROM rejects")" "4"
+	assert_eq "$(sqlite3 ws/vault.db "SELECT count(*) FROM reject_raw")" "4"
+	expect_exit 0 "$BRAID" withdraw --person "$PID"
+	assert_contains "$OUT" "3 rejected rows"
+	# The stranger's reject stays, with its sealed raw row.
+	assert_eq "$(sqlite3 ws/braid.db "SELECT count(*) FROM rejects")" "1"
+	assert_eq "$(sqlite3 ws/vault.db "SELECT count(*) FROM reject_raw")" "1"
+	BRAID_USER=lin BRAID_KEY=$LK "$BRAID" rejects jail --raw > rej.txt 2>&1 || true
+	grep -q "Stranger" rej.txt || fail "the stranger's rejected row is gone: $(cat rej.txt)"
+	if grep -q "Xylophonewicz\|XYLOPHONEWICZ\|Alias" rej.txt; then fail "a withdrawn person's rejected row stays: $(cat rej.txt)"; fi
+	"$BRAID" audit show | grep -q "withdraw-person.*3 rejects" || fail "rejects not in the audit entry"
+	# Rejected again by a later load, they go with a repeated withdrawal.
+	expect_exit 0 "$BRAID" ingest jail jail3.csv --replace
+	expect_exit 0 "$BRAID" withdraw --person "$PID"
+	assert_contains "$OUT" "3 rejected rows"
+	assert_eq "$(sqlite3 ws/braid.db "SELECT count(*) FROM rejects")" "1"
+}
+
 test_withdrawn_source_leaves_no_rows() {
 	setup
+	rejected_rows
+	expect_exit 0 "$BRAID" ingest jail jail3.csv
 	expect_exit 0 "$BRAID" withdraw --source jail
-	assert_contains "$OUT" "2 records, 2 events"
+	assert_contains "$OUT" "3 records, 3 events, 4 rejects removed"
+	assert_eq "$(sqlite3 ws/braid.db "SELECT count(*) FROM rejects")" "0"
+	assert_eq "$(sqlite3 ws/vault.db "SELECT count(*) FROM reject_raw")" "0"
 	assert_eq "$(sqlite3 ws/braid.db "SELECT count(*) FROM records WHERE source_id=(SELECT id FROM sources WHERE name='jail')")" "0"
 	assert_eq "$(sqlite3 ws/vault.db "SELECT count(*) FROM identities WHERE source_id=(SELECT 1)")" "0"
 	assert_eq "$(sqlite3 ws/braid.db "SELECT count(*) FROM person_history WHERE event='withdrawn'")" "2"
@@ -147,7 +182,7 @@ test_loaded_stores_hold_no_planted_identifier() {
 	"$BRAID" rejects jail >/dev/null 2>&1 || true
 	"$BRAID" audit show > audit.txt
 	as cw "$CK" "$BRAID" client "$PID" --purpose reentry-referral > view.txt
-	no_planted ws/braid.db ws/braid.conf ws/audit.db audit.txt view.txt
+	no_planted ws/braid.db ws/braid.conf ws/audit.db ws/audit.db-wal audit.txt view.txt
 	# ...but the vault does hold them, sealed: the linker reads them back.
 	BRAID_USER=lin BRAID_KEY=$LK "$BRAID" export persons --out p.csv 2>/dev/null
 	no_planted ws/vault.db
