@@ -259,6 +259,26 @@ TEST(policy_store_audit_is_in_wal_mode_beside_the_store)
 	close_ws(&w);
 }
 
+TEST(policy_store_full_sync_appends_the_same_chain)
+{
+	struct ws w;
+	struct braid_err err;
+	setenv("BRAID_AUDIT_SYNC", "full", 1);
+	setup(&w);
+	struct braid_request r = req_rows();
+	struct braid_decision d;
+	ASSERT_EQ(braid_policy_authorize(w.p, &w.ana, &r, &d, &err), BRAID_OK);
+	ASSERT_EQ(braid_policy_commit(w.p, &w.ana, &r, &d, 2, &err), BRAID_OK);
+	close_ws(&w);
+	unsetenv("BRAID_AUDIT_SYNC");
+	open_ws(&w);
+	int64_t n;
+	char head[BRAID_HASH_HEX];
+	ASSERT_EQ(braid_policy_audit_verify(w.p, &n, head, &err), BRAID_OK);
+	ASSERT_EQ(n, 4);
+	close_ws(&w);
+}
+
 TEST(policy_store_entries_survive_a_rolled_back_store_transaction)
 {
 	struct ws w;
