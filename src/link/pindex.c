@@ -252,6 +252,9 @@ braid_rc braid_pindex_apply(struct braid_store *s, const int64_t *keys,
 	pid_t13 *newids = calloc(nclusters ? nclusters : 1, sizeof *newids);
 	struct braid_stmt *q_hist = NULL, *q_set = NULL, *q_del = NULL, *q_person = NULL,
 			  *q_status = NULL;
+	size_t *cstart = NULL; /* nclusters + 1: cluster c's ranks are byclus[cstart[c]..] */
+	uint32_t *byclus = NULL;
+	uint8_t *incand = NULL; /* by earlier person */
 	if (!oldpid || !cands || !assigned || !given_to || !csize || !oldsize ||
 	    !oldkept || !cchanged || !newids) {
 		rc = braid_err_set(err, BRAID_ENOMEM, "person index: out of memory");
@@ -277,6 +280,36 @@ braid_rc braid_pindex_apply(struct braid_store *s, const int64_t *keys,
 			cands[m++] = cands[i];
 	}
 	qsort(cands, m, sizeof *cands, cmp_cand_rank);
+	/* The ranked candidates of each cluster, in rank order (a stable
+	 * counting sort), and whether an earlier person is anyone's candidate:
+	 * the history below looks these up per changed cluster and per
+	 * orphaned person, which scanning all of cands made quadratic (an
+	 * incremental run creates thousands of persons against a million
+	 * candidates). */
+	cstart = calloc((size_t)nclusters + 1, sizeof *cstart);
+	byclus = malloc((m ? m : 1) * sizeof *byclus);
+	incand = calloc(u.nolds ? u.nolds : 1, 1);
+	if (!cstart || !byclus || !incand) {
+		rc = braid_err_set(err, BRAID_ENOMEM, "person index: out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < m; i++) {
+		cstart[cands[i].cluster + 1]++;
+		incand[cands[i].pid] = 1;
+	}
+	for (uint32_t c = 0; c < nclusters; c++)
+		cstart[c + 1] += cstart[c];
+	{
+		size_t *fill = malloc(((size_t)nclusters + 1) * sizeof *fill);
+		if (!fill) {
+			rc = braid_err_set(err, BRAID_ENOMEM, "person index: out of memory");
+			goto out;
+		}
+		memcpy(fill, cstart, ((size_t)nclusters + 1) * sizeof *fill);
+		for (size_t i = 0; i < m; i++)
+			byclus[fill[cands[i].cluster]++] = (uint32_t)i;
+		free(fill);
+	}
 	for (uint32_t c = 0; c < nclusters; c++)
 		assigned[c] = -1;
 	for (size_t p = 0; p < u.nolds; p++)
@@ -382,9 +415,10 @@ braid_rc braid_pindex_apply(struct braid_store *s, const int64_t *keys,
 		if ((rc = exec1(q_person, err)))
 			goto out;
 		int any_old = 0;
-		for (size_t i = 0; i < m; i++) {
-			/* cands is ranked; scan those of this cluster */
-			if (cands[i].cluster != c || (int64_t)cands[i].pid == assigned[c])
+		for (size_t k = cstart[c]; k < cstart[c + 1]; k++) {
+			/* this cluster's candidates, in rank order */
+			size_t i = byclus[k];
+			if ((int64_t)cands[i].pid == assigned[c])
 				continue;
 			any_old = 1;
 			const char *q = u.olds[cands[i].pid];
@@ -417,10 +451,7 @@ braid_rc braid_pindex_apply(struct braid_store *s, const int64_t *keys,
 	for (size_t p = 0; p < u.nolds; p++) {
 		if (given_to[p] >= 0)
 			continue;
-		int merged = 0;
-		for (size_t i = 0; i < m && !merged; i++)
-			if (cands[i].pid == p)
-				merged = 1;
+		int merged = incand[p];
 		braid_stmt_reset(q_status);
 		braid_stmt_bind_text(q_status, 1, u.olds[p], -1);
 		braid_stmt_bind_text(q_status, 2, merged ? "merged" : "retired", -1);
@@ -446,6 +477,9 @@ out:
 	braid_stmt_finalize(q_del);
 	braid_stmt_finalize(q_person);
 	braid_stmt_finalize(q_status);
+	free(cstart);
+	free(byclus);
+	free(incand);
 	free(oldpid);
 	free(cands);
 	free(assigned);
