@@ -5,10 +5,11 @@
  * recall, F1, cluster counts and time for each.
  *
  *   build/bench/link_accuracy [DATA_DIR] [--explain] [--model] [--errors]
- *                             [--truem] [--only NAME]
+ *                             [--truem] [--pairs CSV] [--only NAME]
  *
  * --truem prints the truth's m per level beside the fitted m, and per
  * comparison pattern the model's probability beside the truth's share.
+ * --pairs writes every compared pair (truth, weight, levels) to CSV.
  *
  * DATA_DIR defaults to ../shared/data/linkage.
  */
@@ -133,6 +134,7 @@ static void fk_row(struct dataset *d, char **f, size_t nf, const int *col, const
 
 /* ---------------------------------------------------------------- run */
 static int show_model, show_explain, show_errors, show_truem;
+static const char *dump_pairs;
 
 /* Every wrong pair (same truth, different cluster, or the reverse), one
  * line each with the pair's weight: for tuning, not for the record. */
@@ -216,6 +218,28 @@ static void print_true_m(const struct braid_linker *l, const struct dataset *d)
 	}
 }
 
+/* Every compared pair (a, b, same truth, weight, levels) as CSV into
+ * path: for studying the ranking outside the harness. */
+static void write_pairs(const struct braid_linker *l, const struct dataset *d, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return;
+	fprintf(f, "a,b,truth,weight");
+	for (int c = 0; c < BRAID_LC__COUNT; c++)
+		fprintf(f, ",%s", braid_link_cmp_name((enum braid_link_cmp)c));
+	fprintf(f, "\n");
+	for (size_t i = 0; i < l->npairs; i++) {
+		const struct braid__pair *p = &l->pairs[i];
+		fprintf(f, "%u,%u,%d,%.4f", p->a, p->b, d->truth[p->a] == d->truth[p->b],
+			braid__pair_weight(l, p->a, p->b));
+		for (int c = 0; c < BRAID_LC__COUNT; c++)
+			fprintf(f, ",%d", braid__cvec_level(l->pats.p[p->pat].v, c));
+		fprintf(f, "\n");
+	}
+	fclose(f);
+}
+
 static int run(const char *name, struct dataset *d)
 {
 	struct braid_err err = {0};
@@ -256,6 +280,8 @@ static int run(const char *name, struct dataset *d)
 		list_errors(l, d);
 	if (show_truem)
 		print_true_m(l, d);
+	if (dump_pairs)
+		write_pairs(l, d, dump_pairs);
 	if (show_explain) {
 		/* the errors: false negatives and false positives near the cut */
 		const uint32_t *cl = braid_linker_clusters(l);
@@ -303,6 +329,8 @@ int main(int argc, char **argv)
 			show_errors = 1;
 		else if (!strcmp(argv[i], "--explain"))
 			show_explain = 1;
+		else if (!strcmp(argv[i], "--pairs") && i + 1 < argc)
+			dump_pairs = argv[++i];
 		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
 			only = argv[++i];
 		else

@@ -210,6 +210,12 @@ double braid__em_rule(const struct braid_linker *l, uint32_t bit, uint32_t est,
 double braid__em_rule_inb(const struct braid_linker *l, uint32_t bit, uint32_t est,
 			  uint32_t inb, double m[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS],
 			  int *iters);
+/* The global EM over every compared pattern (model.c): refines md->m
+ * (per-rule estimates on entry) for the comparisons in active, removes
+ * the matches from md->u, and sets md->lambda (a first value on entry);
+ * returns the expected number of matching pairs. */
+double braid__em_global(const struct braid_linker *l, struct braid__model *md,
+			uint32_t active, int max_iters, int *iters);
 /* Term-frequency adjustment (bits) for a vector of records a, b. */
 double braid__tf_adjust(const struct braid_linker *l, braid__cvec v, uint32_t a,
 			uint32_t b, double out_tf[BRAID_LC__COUNT]);

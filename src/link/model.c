@@ -8,10 +8,23 @@
  * fixes says nothing about matches inside that rule's blocks.  EM runs once
  * per blocking rule over the pattern histogram of the pairs sharing that
  * rule's key, with the comparisons the rule fixes left out; each
- * comparison's m is the mean of the rules that could estimate it.  u stays
- * fixed at the sampled value throughout.  The prior (probability that a
- * random pair matches) is then found by iterating expected matches over all
- * compared pairs.
+ * comparison's m is the mean of the rules that could estimate it.
+ *
+ * Those per-rule answers are conditional on the rule's key agreeing: in
+ * data whose duplicates carry one error each, the matches inside a
+ * date-of-birth block are exactly those whose error is in a name, so the
+ * dob rule alone puts m(first name exact) at 0.44 where it is 0.66 over all
+ * matches.  They are therefore only the starting point of a last, global
+ * EM over every compared pair against the non-match model the scorer uses
+ * (random-pair u with the household adjustment), with the prior counted
+ * over all pairs (pairs that were never compared are taken as
+ * non-matches): a pair's blocking depends only on its own values, so
+ * among compared pairs the match posterior is the one over all pairs.
+ * The same EM removes the matches from u: random pairs include the true
+ * matches (a share lambda of them), which in small data with many
+ * duplicates make most of u(dob exact); u is the random-pair frequency
+ * minus lambda*m, rescaled.  The prior is then found once more by
+ * iterating expected matches over all compared pairs.
  *
  * It does not choose thresholds or clusters (score.c, cluster.c).
  */
@@ -318,12 +331,94 @@ void braid__model_weights(struct braid__model *md)
 	md->prior = log2(md->lambda / (1 - md->lambda));
 }
 
+static double household_adjust(const struct braid__model *md, braid__cvec v,
+			       double out_tf[BRAID_LC__COUNT]);
+
 static double pattern_weight(const struct braid__model *md, braid__cvec v)
 {
 	double w = 0;
 	for (int c = 0; c < BRAID_LC__COUNT; c++)
 		w += md->w[c][braid__cvec_level(v, c)];
 	return w;
+}
+
+/* The global EM (see the top of the file): m of every active comparison,
+ * u with the matches among random pairs removed, and lambda, from all
+ * compared patterns.  md->m holds the per-rule estimates on entry and
+ * md->lambda a first prior; md->u the random-pair frequencies. */
+double braid__em_global(const struct braid_linker *l, struct braid__model *md,
+			 uint32_t active, int max_iters, int *iters)
+{
+	double nall = l->n > 1 ? (double)l->n * (double)(l->n - 1) / 2.0 : 1.0;
+	double f0[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
+	double mraw[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
+	double acc[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
+	memcpy(f0, md->u, sizeof f0);
+	memcpy(mraw, md->m, sizeof mraw);
+	/* a level u never saw keeps the sampler's half pseudo-count */
+	double floor_u = 0.5 / (double)(md->u_pairs ? md->u_pairs : 1);
+	double ne = 0;
+	int it;
+	for (it = 0; it < max_iters; it++) {
+		if (md->lambda > 0.5)
+			md->lambda = 0.5;
+		if (md->lambda < 1e-12)
+			md->lambda = 1e-12;
+		/* the E-step weighs with the uncapped log2(m/u): the cap in
+		 * braid__model_weights is for scoring on few counts, and would
+		 * bias m here; household_adjust reads the capped md->w */
+		memcpy(md->m, mraw, sizeof mraw);
+		braid__model_weights(md);
+		double wraw[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
+		for (int c = 0; c < BRAID_LC__COUNT; c++) {
+			wraw[c][0] = 0;
+			for (int k = 1; k < BRAID_LINK_MAX_LEVELS; k++)
+				wraw[c][k] = mraw[c][k] > 0 && md->u[c][k] > 0
+						     ? log2(mraw[c][k] / md->u[c][k])
+						     : 0;
+		}
+		memset(acc, 0, sizeof acc);
+		ne = 0;
+		for (uint32_t p = 0; p < l->pats.n; p++) {
+			const struct braid__pattern *pt = &l->pats.p[p];
+			double w = md->prior + household_adjust(md, pt->v, NULL);
+			for (int c = 0; c < BRAID_LC__COUNT; c++)
+				if (active & (1u << c))
+					w += wraw[c][braid__cvec_level(pt->v, c)];
+			double post = (double)pt->count / (1.0 + exp2(-w));
+			ne += post;
+			for (int c = 0; c < BRAID_LC__COUNT; c++)
+				acc[c][braid__cvec_level(pt->v, c)] += post;
+		}
+		double nlam = ne / nall;
+		double delta = fabs(nlam - md->lambda) / md->lambda;
+		md->lambda = nlam < 1e-12 ? 1e-12 : nlam;
+		for (int c = 0; c < BRAID_LC__COUNT; c++) {
+			if (!(active & (1u << c)))
+				continue;
+			int nl = braid_link_cmp_nlevels((enum braid_link_cmp)c);
+			double tot = 0, totu = 0;
+			for (int k = 1; k < nl; k++)
+				tot += acc[c][k];
+			if (tot <= 0)
+				continue; /* never observed: keep the start */
+			for (int k = 1; k < nl; k++) {
+				double v = (acc[c][k] + 0.5) / (tot + 0.5 * (nl - 1));
+				delta = fmax(delta, fabs(v - mraw[c][k]));
+				mraw[c][k] = v;
+				double uu = (f0[c][k] - md->lambda * v) / (1 - md->lambda);
+				md->u[c][k] = uu < floor_u ? floor_u : uu;
+				totu += md->u[c][k];
+			}
+			for (int k = 1; k < nl; k++)
+				md->u[c][k] /= totu;
+		}
+		if (delta < 1e-6)
+			break;
+	}
+	memcpy(md->m, mraw, sizeof mraw);
+	*iters += it;
+	return ne;
 }
 
 braid_rc braid__link_fit(struct braid_linker *l, struct braid_err *err)
@@ -364,6 +459,14 @@ braid_rc braid__link_fit(struct braid_linker *l, struct braid_err *err)
 		if (mcount[c])
 			for (int lv = 1; lv < nl; lv++)
 				md->m[c][lv] = msum[c][lv] / mcount[c];
+	}
+	/* the global EM, from the per-rule m and the largest rule's matches */
+	{
+		double nall = l->n > 1 ? (double)l->n * (double)(l->n - 1) / 2.0 : 1.0;
+		md->lambda = (best_matches > 1 ? best_matches : 1) / nall;
+		double ne = braid__em_global(l, md, active, l->opts.em_iterations, &md->em_iters_run);
+		if (ne > 1)
+			best_matches = ne;
 	}
 	/* clerical labels: matches refine m, as a blend in which EM counts as
 	 * twenty labelled pairs */
