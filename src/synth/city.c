@@ -45,6 +45,24 @@ static void scopy(char *d, size_t n, const char *s)
 	d[k] = 0;
 }
 
+/* v in decimal, zero-padded to at least `width` digits (out holds
+ * max(width, 10) + 1 bytes). */
+static void zpad(char *out, uint32_t v, int width)
+{
+	char t[16];
+	int n = 0;
+	do {
+		t[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	int k = 0;
+	for (int i = n; i < width; i++)
+		out[k++] = '0';
+	while (n)
+		out[k++] = t[--n];
+	out[k] = 0;
+}
+
 /* ---------------------------------------------------------------- error profiles
  * name multi  typo  phon  nick  swap  mif  marks hyph  dm    ydig  mfirst mdob  mssn  ssnty ssnph stale abbrf space dup
  *                                                                                  upper ascii abbr first dob ssn middle datefmt */
@@ -791,8 +809,7 @@ static void make_ident(struct world *w, int src, const struct person *p, int32_t
 	memset(id, 0, sizeof *id);
 	scopy(id->first, sizeof id->first, p->first);
 	scopy(id->middle, sizeof id->middle, p->middle);
-	snprintf(id->last, sizeof id->last, "%s",
-		 (p->former[0] && t < p->marriage) ? p->former : p->last);
+	scopy(id->last, sizeof id->last, (p->former[0] && t < p->marriage) ? p->former : p->last);
 	scopy(id->suffix, sizeof id->suffix, p->suffix);
 	ss->with_field[0] += sp->has_first;
 	ss->with_field[1] += sp->has_first;
@@ -906,7 +923,7 @@ static void make_ident(struct world *w, int src, const struct person *p, int32_t
 		}
 	}
 	/* SSN */
-	snprintf(id->ssn, sizeof id->ssn, "%09u", p->ssn);
+	zpad(id->ssn, p->ssn, 9);
 	if (sp->has_ssn) {
 		double u = braid__rng_unif(r);
 		double a = braid__rate(sp->miss_ssn, 1.0), b = a + braid__rate(sp->ssn_ph, sc),
@@ -994,10 +1011,26 @@ static const char *faddr(struct world *w, char *out, size_t n, const struct addr
 	const char *pre = abbr ? s->pre : dir_full(s->pre);
 	const char *type = abbr ? s->type : street_type_full(s->type);
 	const char *post = abbr ? s->post : dir_full(s->post);
-	int k = snprintf(out, n, "%d %s%s%s%s%s%s%s", a->num, pre, *pre ? " " : "", s->name,
-			 *type ? " " : "", type, *post ? " " : "", post);
-	if (with_unit && a->unit[0] && k > 0 && (size_t)k < n)
-		snprintf(out + k, n - (size_t)k, " %s %s", abbr ? "APT" : "APARTMENT", a->unit);
+	/* by hand rather than snprintf: this runs for most rows */
+	char num[16];
+	zpad(num, (uint32_t)(a->num > 0 ? a->num : 0), 1);
+	const char *part[] = {num, pre, s->name, type, post,
+			      with_unit && a->unit[0] ? (abbr ? "APT" : "APARTMENT") : "",
+			      with_unit && a->unit[0] ? a->unit : ""};
+	size_t k = 0;
+	for (size_t i = 0; i < sizeof part / sizeof part[0]; i++) {
+		size_t l = strlen(part[i]);
+		if (!l)
+			continue;
+		if (k && k + 1 < n)
+			out[k++] = ' ';
+		if (k + l >= n)
+			l = k + 1 < n ? n - k - 1 : 0;
+		memcpy(out + k, part[i], l);
+		k += l;
+	}
+	if (n)
+		out[k < n ? k : n - 1] = 0;
 	return out;
 }
 
@@ -1008,7 +1041,18 @@ static const char *fzip(struct world *w, const struct addr *a)
 
 static void truth_line(struct world *w, int src, const char *rid, uint32_t entity)
 {
-	fprintf(w->f_persons, "%s,%s,P%07u\n", braid__src[src].name, rid, entity);
+	/* once per record: written by hand, printf's parsing showed in profiles */
+	char e[12];
+	zpad(e, entity, 7);
+	FILE *f = w->f_persons;
+	const char *nm = braid__src[src].name;
+	fwrite_unlocked(nm, 1, strlen(nm), f);
+	putc_unlocked(',', f);
+	fwrite_unlocked(rid, 1, strlen(rid), f);
+	putc_unlocked(',', f);
+	putc_unlocked('P', f);
+	fwrite_unlocked(e, 1, strlen(e), f);
+	putc_unlocked('\n', f);
 }
 
 /* Where a record of n rows splits into two records (a duplicate
