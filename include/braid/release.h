@@ -173,7 +173,9 @@ const struct braid_fp *braid_cellset_fp(const struct braid_cellset *cs,
  * nested pair differing by 1..min_cell-1 people the ledger gets a new
  * primary cell "diff:<hash>" (the difference, value never known) and the
  * constraint bigger = smaller + diff; for an equal pair the constraint
- * new = old.  The protection and audit then treat the difference as any
+ * new = old, except that a new cell with the same people as an earlier
+ * primary cell is only made primary itself (no equation: see
+ * fingerprint.c).  The protection and audit then treat the difference as any
  * other small cell.  *found (may be NULL) counts the pairs.  Differences
  * above BRAID_FP_MAX_DIFF are not seen (min_cell above
  * BRAID_FP_MAX_DIFF + 1 is checked only up to that). */

@@ -1678,9 +1678,12 @@ int cmd_release(struct cli *cli, int argc, char **argv)
 		braid_err_set(&err, BRAID_ENOMEM, "out of memory");
 		goto fail;
 	}
-	int by_tract = 0;
-	for (size_t i = 0; i < nd; i++)
+	int by_tract = 0, by_district = 0;
+	for (size_t i = 0; i < nd; i++) {
 		by_tract |= !strcmp(dims[i], "tract");
+		by_district |= !strcmp(dims[i], "district");
+	}
+	by_tract &= !by_district; /* tract x district: the table is the hierarchy */
 	if (by_tract && tract_load(s, &r.arena, &tmap, &err))
 		goto fail;
 	if (build_cells(&r, counts, dims, nd, &err) || (by_tract && add_districts(&r, &tmap, 0, &err)) ||

@@ -192,15 +192,25 @@ braid_rc braid_ledger_relate(struct braid_ledger *l, const struct braid_cellset 
 			if (rel == BRAID_FP_UNRELATED || (int64_t)d >= min_cell)
 				continue;
 			/* the new cell joins the ledger (unknown until it is
-			 * recorded as published) so that a constraint can name it */
+			 * recorded as published) so that a constraint can name it;
+			 * the same people as an earlier small cell: small too (the
+			 * ledger marks it primary, without the equation, which
+			 * would pin every other cell of its sums — e.g. force the
+			 * zeros beside it — on a coincidence the reader cannot
+			 * know) */
+			int same_small = rel == BRAID_FP_EQUAL && b->status == BRAID_CELL_PRIMARY;
 			size_t ia;
-			braid_rc rc = braid__ledger_put(l, a->id, BRAID_CELL_COMPLEMENT, 0, &ia, err);
+			braid_rc rc = braid__ledger_put(l, a->id,
+							same_small ? BRAID_CELL_PRIMARY : BRAID_CELL_COMPLEMENT,
+							0, &ia, err);
 			if (rc)
 				return rc;
 			if ((rc = braid__fp_copy(lc, ia, cs, i)))
 				return braid_err_set(err, rc, "out of memory");
 			b = &lc->cells[j]; /* the cell array may have moved */
-			if (rel == BRAID_FP_EQUAL) {
+			if (same_small) {
+				/* primary by the ledger: nothing to add */
+			} else if (rel == BRAID_FP_EQUAL) {
 				size_t part = j;
 				if ((rc = braid__ledger_con(l, ia, &part, 1)))
 					return braid_err_set(err, rc, "out of memory");

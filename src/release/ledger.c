@@ -221,7 +221,10 @@ char *braid_ledger_to_json(const struct braid_ledger *l)
 		if (c->status == BRAID_CELL_SHOWN)
 			json_object_set_new(o, "value", json_integer(c->shown));
 		const struct braid_fp *f = braid_cellset_fp(cs, i);
-		if (f) {
+		int empty = 1;
+		for (size_t k = 0; f && k < BRAID_FP_TERMS; k++)
+			empty &= f->p[k] == 0;
+		if (f && !empty) { /* nobody: nothing to relate, nothing kept */
 			char hex[BRAID_FP_TERMS * 16 + 1];
 			for (size_t k = 0; k < BRAID_FP_TERMS; k++)
 				snprintf(hex + 16 * k, 17, "%016llx", (unsigned long long)f->p[k]);

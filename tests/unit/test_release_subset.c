@@ -172,3 +172,42 @@ TEST(release_ledger_difference_stays_sensitive_in_later_releases)
 	braid_ledger_free(l);
 	braid_ledger_free(l2);
 }
+
+TEST(release_same_people_as_an_earlier_small_cell_stay_suppressed)
+{
+	/* Release 1 (minimum 11) hid a cell of 5 people; release 2, another
+	 * query text under a minimum of 3, has a cell with exactly those 5:
+	 * it is suppressed too, by the ledger. */
+	struct braid_err e;
+	braid_err_clear(&e);
+	struct braid_protect_opts p11 = {.min_cell = 11}, p3 = {.min_cell = 3};
+	struct braid_ledger *l = braid_ledger_new();
+	struct braid_cellset *r1 = braid_cellset_new();
+	size_t it, ia, ib;
+	struct braid_fp f;
+	ASSERT_EQ(braid_cellset_add(r1, "old", 105, &it, &e), BRAID_OK);
+	ASSERT_EQ(braid_cellset_add(r1, "old|x=a", 5, &ia, &e), BRAID_OK);
+	ASSERT_EQ(braid_cellset_add(r1, "old|x=b", 100, &ib, &e), BRAID_OK);
+	size_t parts[2] = {ia, ib};
+	ASSERT_EQ(braid_cellset_constrain(r1, it, parts, 2, &e), BRAID_OK);
+	fp_range(&f, 0, 105);
+	ASSERT_EQ(braid_cellset_set_fp(r1, it, &f, &e), BRAID_OK);
+	fp_range(&f, 0, 5);
+	ASSERT_EQ(braid_cellset_set_fp(r1, ia, &f, &e), BRAID_OK);
+	fp_range(&f, 5, 105);
+	ASSERT_EQ(braid_cellset_set_fp(r1, ib, &f, &e), BRAID_OK);
+	ASSERT_EQ(braid_release_protect(r1, &p11, l, NULL, &e), BRAID_OK);
+	ASSERT_EQ(braid_cellset_cell(r1, ia)->status, BRAID_CELL_PRIMARY);
+	ASSERT_EQ(braid_ledger_record(l, r1, &e), BRAID_OK);
+	struct braid_cellset *r2 = total_release("new", 0, 5);
+	struct braid_cellset *r2b = total_release("new", 0, 5);
+	ASSERT_EQ(braid_release_protect(r2b, &p3, l, NULL, &e), BRAID_OK);
+	ASSERT_EQ(braid_cellset_cell(r2b, 0)->status, BRAID_CELL_SHOWN); /* ids alone */
+	ASSERT_EQ(braid_ledger_relate(l, r2, 3, NULL, &e), BRAID_OK);
+	ASSERT_EQ(braid_release_protect(r2, &p3, l, NULL, &e), BRAID_OK);
+	ASSERT_EQ(braid_cellset_cell(r2, 0)->status, BRAID_CELL_PRIMARY);
+	braid_cellset_free(r1);
+	braid_cellset_free(r2);
+	braid_cellset_free(r2b);
+	braid_ledger_free(l);
+}
