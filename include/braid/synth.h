@@ -7,8 +7,11 @@
  *   specs/NAME.yaml    a source spec per source (docs/spec-format.md);
  *   truth/persons.csv  source,record_id,entity for every person record;
  *   truth/households.csv, truth/people.csv (the uncorrupted identities),
+ *   truth/addresses.csv (each household's address history),
  *   truth/errors.json  (configured error rates and applied counts),
  *   truth/facts.json   (the planted facts, computed from the true events);
+ *   reference/places.csv  the gazetteer: street,from,to,parity,zip5,tract,
+ *                      district for every segment side an address is put on;
  *   README.md          what the city is.
  *
  * Everything is a pure function of (people, seed, years, error_scale): the

@@ -5,7 +5,9 @@
  * spells, shelter stays, behavioural-health claims, jail bookings with a
  * re-entry programme, school years, child-welfare referrals, wages, water
  * account statuses, LIHEAP grants, TAP enrolment, CBO visits), then each
- * source's view of them with that source's errors.  The planted facts are
+ * source's view of them with that source's errors; also the city's
+ * gazetteer (reference/places.csv: every street-segment side it puts
+ * addresses on, with the tract it placed the segment in).  The planted facts are
  * accumulated from the true events while they are generated, so nothing is
  * kept in memory beyond one household (plus a set of issued SSNs).
  *
