@@ -353,3 +353,116 @@ TEST(query_breaks_down_and_filters_by_district_and_tract)
 	braid_qcounts_free(c);
 	braid_store_close(s);
 }
+
+/* ------------------------------------------------------ households */
+static void add_source(struct braid_store *s, const char *yaml, const char *name, const char *csv)
+{
+	struct braid_err e;
+	braid_err_clear(&e);
+	struct braid_spec *sp;
+	if (braid_spec_parse(yaml, strlen(yaml), "t.yaml", &sp, &e))
+		TEST_FAIL_("spec: %s", e.msg);
+	char *y = braid_spec_to_yaml(sp);
+	ASSERT_EQ(braid_store_source_add(s, sp->source, y, NULL, &e), BRAID_OK);
+	free(y);
+	braid_spec_free(sp);
+	char fn[64];
+	snprintf(fn, sizeof fn, "%s.csv", name);
+	const char *files[1] = {write_file(fn, csv)};
+	struct braid_ingest_stats st;
+	if (braid_ingest_files(s, name, files, 1, NULL, &st, &e))
+		TEST_FAIL_("ingest %s: %s", name, e.msg);
+}
+
+static int64_t scalar(const struct braid_qcounts *c, const char *name)
+{
+	for (size_t i = 0; i < c->nscalars; i++)
+		if (!strcmp(c->scalars[i].name, name))
+			return c->scalars[i].count;
+	TEST_FAIL_("no scalar %s", name);
+	return -2;
+}
+
+/*
+ * Four water accounts at 2024-12-31 (holders are persons 1-4):
+ *   A1 10 N BROAD ST, current            household: person 5's current SNAP record
+ *   A2 20 N BROAD ST APT 2, notice       holder 2's own Medicaid (record elsewhere)
+ *   A3 30 MARKET ST, closed
+ *   A4 40 MARKET ST, current             person 6's SNAP there ended 2021 (too old);
+ *                                        person 7's current SNAP is at APT 3 (another flat)
+ * Person 1 is in TAP.  So: open 3, at risk 1, low-income 2 (A1 by household,
+ * A2 by holder), by holder alone 1, protected 1, eligible holders 2, gap 1.
+ */
+TEST(water_low_income_counts_anyone_in_the_household)
+{
+	struct braid_store *s = open_ws();
+	add_source(s, "source: water\nkind: account\nid: ACCT\nrows: event\nfields:\n"
+		      "  address: ADDR\n  zip: ZIP\nevents:\n  - type: water_status\n"
+		      "    start: DAY\n    program: STATUS\n", "water",
+		   "ACCT,ADDR,ZIP,DAY,STATUS\n"
+		   "A1,10 N BROAD ST,19107,2024-01-01,CURRENT\n"
+		   "A2,20 N BROAD ST APT 2,19107,2024-06-01,SHUTOFF_NOTICE\n"
+		   "A3,30 MARKET ST,19139,2024-03-01,CLOSED\n"
+		   "A4,40 MARKET ST,19139,2024-01-01,CURRENT\n");
+	add_source(s, "source: dhs\nid: ID\nrows: event\nfields:\n  address: ADDR\n  zip: ZIP\n"
+		      "events:\n  - type: benefit_enrollment\n    start: BEGIN\n    end: END\n"
+		      "    program: PROGRAM\n", "dhs",
+		   "ID,ADDR,ZIP,BEGIN,END,PROGRAM\n"
+		   "R1,10 North Broad Street,19107,2024-05-01,,SNAP\n"
+		   "R2,99 Elsewhere Ave,19107,2024-02-01,2024-10-01,MA\n"
+		   "R3,40 Market Street,19139,2020-01-01,2021-01-01,SNAP\n"
+		   "R4,40 Market St Apt 3,19139,2024-01-01,,SNAP\n");
+	add_source(s, "source: liheap\nid: ID\nfields:\n  address: ADDR\n  zip: ZIP\nevents:\n"
+		      "  - type: liheap_grant\n    start: DAY\n", "liheap",
+		   "ID,ADDR,ZIP,DAY\nL1,1 Nowhere Ln,19107,2019-01-01\n");
+	add_source(s, "source: tap\nid: ID\nfields:\n  zip: ZIP\nevents:\n"
+		      "  - type: water_assistance\n    start: BEGIN\n    end: END\n", "tap",
+		   "ID,ZIP,BEGIN,END\nT1,19107,2024-01-01,\n");
+	/* Records in load order: A1-A4, R1-R4, L1, T1. */
+	static const uint32_t person[10] = {1, 2, 3, 4, 5, 2, 6, 7, 8, 1};
+	int64_t keys[10];
+	uint32_t cl[10];
+	int64_t k0 = q1(s, "SELECT min(record_key) FROM records");
+	ASSERT_EQ(q1(s, "SELECT count(*) FROM records"), 10);
+	for (int i = 0; i < 10; i++) {
+		keys[i] = k0 + i;
+		cl[i] = person[i];
+	}
+	struct braid_err e;
+	struct braid_pindex_stats ps;
+	ASSERT_EQ(braid_store_begin(s, &e), BRAID_OK);
+	if (braid_pindex_schema(s, &e) || braid_pindex_apply(s, keys, cl, 10, "test", &ps, &e) ||
+	    braid_store_commit(s, &e))
+		TEST_FAIL_("pindex: %s", e.msg);
+	ASSERT_EQ(braid_query_prepare_store(s, &e), BRAID_OK);
+	struct braid_qcatalog *cat;
+	ASSERT_EQ(braid_qcatalog_load(s, &cat, &e), BRAID_OK);
+	struct braid_water_opts o;
+	braid_water_opts_init(&o, "2024-12-31");
+	struct braid_qplan *p;
+	if (braid_water_plan(cat, &o, &p, &e))
+		TEST_FAIL_("plan: %s", e.msg);
+	struct braid_qcounts *c;
+	if (braid_water_counts(s, p, 1, &c, &e))
+		TEST_FAIL_("counts: %s\n%s", e.msg, braid_qplan_sql(p));
+	ASSERT_EQ(scalar(c, "open"), 3);
+	ASSERT_EQ(scalar(c, "at_risk"), 1);
+	ASSERT_EQ(scalar(c, "low_income_open"), 2);
+	ASSERT_EQ(scalar(c, "low_income_open_holder"), 1);
+	ASSERT_EQ(scalar(c, "at_risk_protected"), 1);
+	ASSERT_EQ(scalar(c, "assistance_eligible"), 2);
+	ASSERT_EQ(scalar(c, "assistance_gap"), 1);
+	/* The plan asks for the household key of the sources it groups by. */
+	const struct braid_field_ref *f;
+	size_t nf = braid_qplan_fields(p, &f);
+	int hw = 0, hd = 0;
+	for (size_t i = 0; i < nf; i++) {
+		hw |= !strcmp(f[i].source, "water") && !strcmp(f[i].field, "household");
+		hd |= !strcmp(f[i].source, "dhs") && !strcmp(f[i].field, "household");
+	}
+	ASSERT(hw && hd);
+	braid_qcounts_free(c);
+	braid_qplan_free(p);
+	braid_qcatalog_free(cat);
+	braid_store_close(s);
+}
