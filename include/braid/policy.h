@@ -352,8 +352,11 @@ braid_rc braid_policy_audit_verify(struct braid_policy *p, int64_t *n,
  * (src/policy/withdraw.c) Remove a person (opt-out) or a source from the
  * vault, the analytic store and the person index in one transaction of its
  * own.  A person's keyed tokens are kept so later loads drop their rows
- * (counted as withdrawn).  Idempotent: withdrawing again removes nothing.
- * The caller checks the user's role and audits. */
+ * (counted as withdrawn), and rejected rows (reject log and sealed raw row)
+ * that carry any withdrawal token are removed too (ws->rejects); a
+ * source's rejects all go with it.  Withdrawing a person again removes no
+ * records, only rows rejected since.  The caller checks the user's role
+ * and audits. */
 struct braid_withdraw_stats {
 	int64_t records, events, rejects, persons;
 };
