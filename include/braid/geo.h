@@ -72,6 +72,17 @@ int braid_gazetteer_find(const struct braid_gazetteer *g, const char *number,
 			 const char **district);
 
 /* ----------------------------------------------------------- geocoding */
+#include "braid/record.h"
+/* The geography and household key of one identity (its standardised
+ * street number, street, unit and ZIP): *tract and *district (borrowed
+ * from g; NULL when not found or g is NULL) and *key (0 when the identity
+ * has no street).  Returns 1 when the identity has a street.  Only reads
+ * s's keys once braid_store_addr_key has run on s once, so a loader's
+ * producing thread may call it. */
+int braid_geo_identity(struct braid_store *s, const struct braid_gazetteer *g,
+		       const struct braid_identity *id, const char **tract,
+		       const char **district, int64_t *key, struct braid_err *err);
+
 struct braid_geo_stats {
 	int64_t records;        /* records looked at */
 	int64_t with_address;   /* of which with a street name */

@@ -152,6 +152,8 @@ struct braid_record_row {
 	uint32_t present, invalid;
 	int64_t rid_hash;          /* braid_store_rid_hash of the source record id */
 	const char *attrs_json;    /* record-level attributes (a JSON object) or NULL */
+	const char *tract, *district; /* geography of the address (src/geo) or NULL */
+	int64_t addr_key;          /* household key (braid_store_addr_key), 0 = none */
 };
 /* Insert; *record_key is the new pseudonymous key (r->record_key when
  * given: see braid_store_next_id). */

@@ -190,28 +190,42 @@ static const char *unit_id(const char *u)
 	return sp ? sp + 1 : u;
 }
 
+int braid_geo_identity(struct braid_store *s, const struct braid_gazetteer *g,
+		       const struct braid_identity *id, const char **tract,
+		       const char **district, int64_t *key, struct braid_err *err)
+{
+	*tract = *district = NULL;
+	*key = 0;
+	const char *num = id->v[BRAID_F_STREET_NUMBER], *street = id->v[BRAID_F_STREET_NAME];
+	const char *zip = id->v[BRAID_F_ZIP];
+	if (!street || !*street)
+		return 0;
+	if (g && !braid_gazetteer_find(g, num, street, zip, tract, district))
+		*tract = *district = NULL;
+	char z5[6] = "";
+	if (zip && strlen(zip) >= 5) {
+		memcpy(z5, zip, 5);
+		z5[5] = 0;
+	}
+	const char *unit = id->v[BRAID_F_UNIT] ? id->v[BRAID_F_UNIT] : "";
+	if (braid_store_addr_key(s, num, street, unit_id(unit), z5, key, err))
+		*key = 0;
+	return 1;
+}
+
 static int fill_cb(void *ctx, const struct braid_identity *id)
 {
 	struct fill *F = ctx;
 	F->st->records++;
-	const char *num = id->v[BRAID_F_STREET_NUMBER], *street = id->v[BRAID_F_STREET_NAME];
-	const char *zip = id->v[BRAID_F_ZIP];
 	const char *tract = NULL, *district = NULL;
 	int64_t key = 0;
-	if (street && *street) {
+	if (braid_geo_identity(F->s, F->g, id, &tract, &district, &key, F->err)) {
 		F->st->with_address++;
-		if (F->g && braid_gazetteer_find(F->g, num, street, zip, &tract, &district))
-			F->st->geocoded++;
-		char z5[6] = "";
-		if (zip && strlen(zip) >= 5) {
-			memcpy(z5, zip, 5);
-			z5[5] = 0;
-		}
-		F->rc = braid_store_addr_key(F->s, num, street, unit_id(id->v[BRAID_F_UNIT] ?
-									   id->v[BRAID_F_UNIT] : ""),
-					     z5, &key, F->err);
-		if (F->rc)
+		F->st->geocoded += tract != NULL;
+		if (!key) {
+			F->rc = F->err && F->err->code ? F->err->code : BRAID_ECRYPTO;
 			return 1;
+		}
 		F->st->keyed++;
 	}
 	if (!tract && !key)

@@ -349,6 +349,12 @@ struct loader {
 	 * dropped, never stored. */
 	unsigned char *wtok;
 	size_t nwtok;
+
+	/* Geography (src/geo): the places in memory (NULL when none are
+	 * loaded) and the producer's counts of new records with a street and
+	 * of those found in the places. */
+	struct braid_gazetteer *gaz;
+	int64_t geo_addr, geo_found;
 };
 
 static braid_rc file_hash(const char *path, char hex[65], unsigned long long *size,
@@ -855,6 +861,15 @@ static braid_rc load_row(struct loader *L, struct braid_csv *r, char **fields, s
 					return BRAID_OK;
 				}
 		}
+		/* Tract, district and household key from the standardised
+		 * address, before the identity is sealed: nothing but these
+		 * leaves the vault. */
+		const char *tract = NULL, *district = NULL;
+		int64_t hkey = 0;
+		if (braid_geo_identity(L->s, L->gaz, &id, &tract, &district, &hkey, &L->perr)) {
+			L->geo_addr++;
+			L->geo_found += tract != NULL;
+		}
 		const char *const *v = id.v;
 		long by = 0;
 		if (*v[BRAID_F_BIRTH_YEAR])
@@ -864,7 +879,7 @@ static braid_rc load_row(struct loader *L, struct braid_csv *r, char **fields, s
 			.sex = v[BRAID_F_SEX], .race = v[BRAID_F_RACE],
 			.ethnicity = v[BRAID_F_ETHNICITY], .zip5 = v[BRAID_F_ZIP],
 			.birth_year = (int)by, .present = present, .invalid = id.invalid,
-			.rid_hash = h};
+			.rid_hash = h, .tract = tract, .district = district, .addr_key = hkey};
 		key = rec.record_key = L->next_key++;
 		id.record_key = key;
 		struct op *o = op_new(L, OP_RECORD);
@@ -873,6 +888,8 @@ static braid_rc load_row(struct loader *L, struct braid_csv *r, char **fields, s
 		o->rec.race = keep(L, rec.race);
 		o->rec.ethnicity = keep(L, rec.ethnicity);
 		o->rec.zip5 = keep(L, rec.zip5);
+		o->rec.tract = keep(L, rec.tract);
+		o->rec.district = keep(L, rec.district);
 		if (L->spec->nattrs) {
 			braid_buf_reset(&L->json);
 			braid_buf_putc(&L->json, '{');
@@ -1353,20 +1370,6 @@ static void loader_release(struct loader *L)
 	free(L->wtok);
 }
 
-/* The id of the last batch of the workspace (0 when none): the records
- * loaded after it are this load's. */
-static braid_rc last_batch(struct braid_store *s, int64_t *id, struct braid_err *err)
-{
-	struct braid_stmt *q;
-	braid_rc rc = braid_store_prepare(s, "SELECT coalesce(max(id), 0) FROM batches", &q, err);
-	int row = 0;
-	if (!rc)
-		rc = braid_stmt_step(q, &row, err);
-	*id = !rc && row ? braid_stmt_int64(q, 0) : 0;
-	braid_stmt_finalize(q);
-	return rc;
-}
-
 braid_rc braid_ingest_files(struct braid_store *s, const char *name,
 			    const char *const *files, int n,
 			    const struct braid_ingest_opts *opts,
@@ -1452,9 +1455,13 @@ braid_rc braid_ingest_files(struct braid_store *s, const char *name,
 		return rc;
 	}
 	rc = braid_store_withdrawn_tokens(s, &L.wtok, &L.nwtok, err);
-	int64_t prev_batch = 0;
+	/* The places, and the household key's state made here, on this
+	 * thread: the producer then only reads them. */
+	int64_t hk;
 	if (!rc)
-		rc = last_batch(s, &prev_batch, err);
+		rc = braid_gazetteer_load(s, &L.gaz, err);
+	if (!rc)
+		rc = braid_store_addr_key(s, "", "", "", "", &hk, err);
 	if (!rc)
 		rc = braid_store_rid_scan(s, L.source_id, prefill_cb, &L, err);
 	if (!rc)
@@ -1467,17 +1474,13 @@ braid_rc braid_ingest_files(struct braid_store *s, const char *name,
 	}
 	if (!rc)
 		rc = settle_duplicates(&L);
-	/* Geography (src/geo): the new records' tract, district and household
-	 * key, from their identities, in the same transaction. */
-	struct braid_geo_stats geo;
-	if (!rc && !(rc = braid_geo_fill(s, L.source_id, prev_batch, &geo, err))) {
-		stats->geo_with_address = geo.with_address;
-		stats->geo_geocoded = geo.geocoded;
-	}
+	stats->geo_with_address = L.geo_addr;
+	stats->geo_geocoded = L.geo_found;
 	if (!rc)
 		rc = braid_store_commit(s, err);
 	else
 		braid_store_rollback(s);
+	braid_gazetteer_free(L.gaz);
 	loader_release(&L);
 	braid_spec_free(spec);
 	return rc;

@@ -23,12 +23,17 @@ braid_rc braid_store_addr_key(struct braid_store *s, const char *number, const c
 	braid_rc rc = braid__vault_token_key(s, err);
 	if (rc)
 		return rc;
-	unsigned char sub[crypto_generichash_KEYBYTES];
-	static const char tag[] = "braid household key v1";
-	crypto_generichash(sub, sizeof sub, (const unsigned char *)tag, sizeof tag, s->keys.tok,
-			   sizeof s->keys.tok);
-	crypto_generichash_state st;
-	crypto_generichash_init(&st, sub, sizeof sub, 16);
+	if (!s->keys.hh_ready) {
+		unsigned char sub[crypto_generichash_KEYBYTES];
+		static const char tag[] = "braid household key v1";
+		crypto_generichash(sub, sizeof sub, (const unsigned char *)tag, sizeof tag,
+				   s->keys.tok, sizeof s->keys.tok);
+		crypto_generichash_init(&s->keys.hh, sub, sizeof sub, 16);
+		sodium_memzero(sub, sizeof sub);
+		s->keys.hh_ready = 1;
+	}
+	/* The keyed state is made once; each address continues a copy. */
+	crypto_generichash_state st = s->keys.hh;
 	const char *parts[4] = {number, street, unit, zip5};
 	for (int i = 0; i < 4; i++) {
 		const char *p = parts[i] ? parts[i] : "";
@@ -37,7 +42,7 @@ braid_rc braid_store_addr_key(struct braid_store *s, const char *number, const c
 	}
 	unsigned char h[16];
 	crypto_generichash_final(&st, h, sizeof h);
-	sodium_memzero(sub, sizeof sub);
+	sodium_memzero(&st, sizeof st);
 	uint64_t v = 0;
 	for (int i = 0; i < 8; i++)
 		v = v << 8 | h[i];

@@ -28,8 +28,8 @@ enum {
 
 static const char *const qsql[Q__COUNT] = {
 	"INSERT INTO records(source_id,batch_id,row_no,sex,race,ethnicity,birth_year,"
-	"zip5,present,invalid,rid_hash,record_key,attrs)"
-	" VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+	"zip5,present,invalid,rid_hash,record_key,attrs,tract,district,addr_key)"
+	" VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)",
 	"INSERT INTO events(record_key,batch_id,type,start_date,end_date,program,"
 	"provider,amount,attrs,invalid) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
 	"INSERT INTO vault.identities(record_key,source_id,batch_id,sealed)"
@@ -572,6 +572,12 @@ static braid_rc sq_record_add(struct braid_store *bs, const struct braid_record_
 	else
 		sqlite3_bind_null(st, 12);
 	bind_opt_text(st, 13, r->attrs_json);
+	bind_opt_text(st, 14, r->tract);
+	bind_opt_text(st, 15, r->district);
+	if (r->addr_key)
+		sqlite3_bind_int64(st, 16, r->addr_key);
+	else
+		sqlite3_bind_null(st, 16);
 	rc = run_done(s, st, err);
 	if (!rc)
 		*key = sqlite3_last_insert_rowid(s->db);

@@ -22,6 +22,10 @@ struct braid__vault_keys {
 	 * re-seals it instead of orphaning every token; loaded on first use. */
 	unsigned char tok[crypto_generichash_KEYBYTES];
 	int tok_loaded;
+	/* Household keys (household.c): the hash state keyed with a subkey
+	 * of tok, made once and copied per address. */
+	crypto_generichash_state hh;
+	int hh_ready;
 	/* Nonces: a random 16-byte prefix per open and a counter, so that no
 	 * nonce repeats without a getrandom call per row. */
 	unsigned char nonce[crypto_secretbox_NONCEBYTES];
