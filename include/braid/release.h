@@ -191,6 +191,7 @@ struct braid_protect_opts {
 	int64_t protection; /* required LP interval width of each primary cell;
 			       0 = min_cell */
 	unsigned max_rounds; /* audit/add rounds before giving up; 0 = 200 */
+	unsigned audit_flags; /* BRAID_AUDIT_SKIP_OLD or 0 */
 };
 
 /* Mark primary suppressions (counts below min_cell, zeros unless allowed,
@@ -219,8 +220,16 @@ braid_rc braid_suppress_complementary(struct braid_cellset *cs,
  *
  * BRAID_AUDIT_ZEROS_SHOWN: the release shows zeros, so a reader knows a
  * suppressed cell of this release is at least 1 (protect never picks a
- * zero as a complement then); the audit uses that lower bound. */
-enum braid_audit_flag { BRAID_AUDIT_EXACT = 1, BRAID_AUDIT_ZEROS_SHOWN = 2 };
+ * zero as a complement then); the audit uses that lower bound.
+ *
+ * BRAID_AUDIT_SKIP_OLD: leave out the components (cells linked by sums
+ * with unknowns in common) that hold no cell of cs and no sum naming one:
+ * the ledger's own parts, audited when their releases were made and
+ * unchanged since (a ledger grows only by audited releases).  What it
+ * gives up: noticing a ledger that was corrupted in the store.
+ */
+enum braid_audit_flag { BRAID_AUDIT_EXACT = 1, BRAID_AUDIT_ZEROS_SHOWN = 2,
+			BRAID_AUDIT_SKIP_OLD = 4 };
 struct braid_audit_cell {
 	const char *id; /* borrowed from the cellset or ledger */
 	size_t cell;    /* index in the cellset, SIZE_MAX for ledger-only */

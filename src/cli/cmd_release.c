@@ -1724,7 +1724,8 @@ int cmd_release(struct cli *cli, int argc, char **argv)
 	 * a reader will hold, which are the noisy ones, so protect must
 	 * search its pattern against them (protecting first and noising after
 	 * can leave an interval narrower than the protection). */
-	struct braid_protect_opts po = {.min_cell = d.min_cell_size, .allow_zero = 0};
+	struct braid_protect_opts po = {.min_cell = d.min_cell_size, .allow_zero = 0,
+					.audit_flags = BRAID_AUDIT_SKIP_OLD};
 	struct braid_noise_opts no = {.mech = o.mech, .epsilon = o.epsilon, .delta = o.delta,
 				      .sensitivity = 1};
 	struct braid_budget budget;
@@ -1745,7 +1746,7 @@ int cmd_release(struct cli *cli, int argc, char **argv)
 	if (braid_release_protect(r.cs, &po, ledger, &audit, &err))
 		goto noise_conflict;
 	/* The proof on the table as it will go out. */
-	if (braid_release_verify(r.cs, ledger, d.min_cell_size, 0, &err)) {
+	if (braid_release_verify(r.cs, ledger, d.min_cell_size, BRAID_AUDIT_SKIP_OLD, &err)) {
 noise_conflict:
 		if (o.noise && err.code == BRAID_EINVAL) {
 			/* noise cannot take back what was published exactly */

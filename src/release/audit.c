@@ -374,10 +374,22 @@ braid_rc braid_release_audit(const struct braid_cellset *cs,
 		size_t nmem = cstart[r + 1] - cstart[r];
 		if (!nmem)
 			continue;
-		int has_sens = 0;
-		for (size_t m = cstart[r]; m < cstart[r + 1]; m++)
+		int has_sens = 0, has_cur = 0;
+		for (size_t m = cstart[r]; m < cstart[r + 1]; m++) {
 			has_sens |= s.sens[members[m]];
-		if (!has_sens)
+			has_cur |= members[m] < s.ncur;
+		}
+		/* A component whose cells and sums all belong to earlier
+		 * releases is as it was when the release that last touched it
+		 * was audited: the ledger grows only by audited releases, and a
+		 * new relation always names a cell of this release. */
+		for (size_t i = rstart[r]; !has_cur && i < rstart[r + 1]; i++) {
+			size_t k = crow[i];
+			has_cur |= s.con_total[k] < s.ncur;
+			for (size_t j = s.con_off[k]; !has_cur && j < s.con_off[k + 1]; j++)
+				has_cur |= s.parts[j] < s.ncur;
+		}
+		if (!has_sens || (!has_cur && (flags & BRAID_AUDIT_SKIP_OLD)))
 			continue;
 		size_t nrow = rstart[r + 1] - rstart[r];
 		if (nrow == 0) {

@@ -160,6 +160,73 @@ braid_rc braid__fp_copy(struct braid_cellset *to, size_t dst, const struct braid
 	return braid_cellset_set_fp(to, dst, f, &e);
 }
 
+/* Distinct cohort prefixes (the part of an id before the first '|') of
+ * the cells of cs, at most n of them; SIZE_MAX when there are more. */
+static size_t cohorts_of(const struct braid_cellset *cs, const char **pre, size_t *len, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < cs->n; i++) {
+		const char *id = cs->cells[i].id;
+		size_t l = strcspn(id, "|"), j = 0;
+		while (j < k && !(len[j] == l && !strncmp(pre[j], id, l)))
+			j++;
+		if (j < k)
+			continue;
+		if (k == n)
+			return SIZE_MAX;
+		pre[k] = id;
+		len[k++] = l;
+	}
+	return k;
+}
+
+/* Relate new cell a (index ia of cs) to ledger cell j; see release.h. */
+static braid_rc relate_pair(struct braid_ledger *l, const struct braid_cellset *cs, size_t i,
+			    size_t j, int rel, size_t d, struct braid_err *err)
+{
+	struct braid_cellset *lc = l->cs;
+	const struct braid_cell *a = &cs->cells[i];
+	const struct braid_cell *b = &lc->cells[j];
+	/* The new cell joins the ledger (unknown until it is recorded as
+	 * published) so that a constraint can name it.  The same people as
+	 * an earlier small cell: small too (the ledger marks it primary,
+	 * without the equation, which would pin every other cell of its sums
+	 * — e.g. force the zeros beside it — on a coincidence the reader
+	 * cannot know). */
+	int same_small = rel == BRAID_FP_EQUAL && b->status == BRAID_CELL_PRIMARY;
+	size_t ia;
+	braid_rc rc = braid__ledger_put(l, a->id, same_small ? BRAID_CELL_PRIMARY : BRAID_CELL_COMPLEMENT,
+					0, &ia, err);
+	if (rc)
+		return rc;
+	if ((rc = braid__fp_copy(lc, ia, cs, i)))
+		return braid_err_set(err, rc, "out of memory");
+	b = &lc->cells[j]; /* the cell array may have moved */
+	if (same_small)
+		return BRAID_OK;
+	if (rel == BRAID_FP_EQUAL) {
+		size_t part = j;
+		if ((rc = braid__ledger_con(l, ia, &part, 1)))
+			return braid_err_set(err, rc, "out of memory");
+		return BRAID_OK;
+	}
+	const char *big = rel == BRAID_FP_A_SUPER ? a->id : b->id;
+	const char *small = rel == BRAID_FP_A_SUPER ? b->id : a->id;
+	uint64_t h = braid_hash64(big, strlen(big), 0xd1ff);
+	h = braid_hash64(small, strlen(small), h);
+	char id[40];
+	snprintf(id, sizeof id, "diff:%016llx", (unsigned long long)h);
+	(void)d;
+	size_t id_d;
+	if ((rc = braid__ledger_put(l, id, BRAID_CELL_PRIMARY, 0, &id_d, err)))
+		return rc;
+	size_t tot = rel == BRAID_FP_A_SUPER ? ia : j;
+	size_t parts[2] = {rel == BRAID_FP_A_SUPER ? j : ia, id_d};
+	if ((rc = braid__ledger_con(l, tot, parts, 2)))
+		return braid_err_set(err, rc, "out of memory");
+	return BRAID_OK;
+}
+
 braid_rc braid_ledger_relate(struct braid_ledger *l, const struct braid_cellset *cs,
 			     int64_t min_cell, size_t *found, struct braid_err *err)
 {
@@ -167,71 +234,57 @@ braid_rc braid_ledger_relate(struct braid_ledger *l, const struct braid_cellset 
 		*found = 0;
 	struct braid_cellset *lc = l->cs;
 	size_t nl = lc->n; /* only the cells of earlier releases */
-	for (size_t i = 0; i < cs->n; i++) {
+	/* The earlier cells worth comparing: with people, not cells of this
+	 * release (related by id), not of a cohort of this release — ids
+	 * sharing the part before the first '|' are one cohort's, whose
+	 * cells are related by their sum constraints already (comparing them
+	 * would only add sums of cells to protect). */
+	const char *pre[8];
+	size_t plen[8];
+	size_t np = cohorts_of(cs, pre, plen, 8);
+	size_t *cand = braid_reallocarray(NULL, nl ? nl : 1, sizeof *cand);
+	if (!cand)
+		return braid_err_set(err, BRAID_ENOMEM, "out of memory");
+	size_t nc = 0;
+	for (size_t j = 0; j < nl; j++) {
+		const struct braid_fp *fb = braid_cellset_fp(lc, j);
+		const char *id = lc->cells[j].id;
+		if (!fb || fp_empty(fb) || braid_cellset_find(cs, id) != SIZE_MAX)
+			continue;
+		size_t ln = strcspn(id, "|");
+		int same = 0;
+		for (size_t k = 0; np != SIZE_MAX && k < np && !same; k++)
+			same = plen[k] == ln && !strncmp(pre[k], id, ln);
+		if (!same)
+			cand[nc++] = j;
+	}
+	size_t maxd = (size_t)(min_cell > 1 ? min_cell - 1 : 1);
+	braid_rc rc = BRAID_OK;
+	for (size_t i = 0; !rc && i < cs->n; i++) {
 		const struct braid_fp *fa = braid_cellset_fp(cs, i);
 		if (!fa || fp_empty(fa))
 			continue;
-		const struct braid_cell *a = &cs->cells[i];
-		for (size_t j = 0; j < nl; j++) {
-			const struct braid_fp *fb = braid_cellset_fp(lc, j);
-			if (!fb || fp_empty(fb))
-				continue;
+		int64_t av = cs->cells[i].value;
+		for (size_t jj = 0; !rc && jj < nc; jj++) {
+			size_t j = cand[jj];
 			const struct braid_cell *b = &lc->cells[j];
-			if (braid_cellset_find(cs, b->id) != SIZE_MAX)
-				continue; /* a cell of this release: related by id */
 			/* A published exact count bounds the difference at once. */
 			if (b->status == BRAID_CELL_SHOWN) {
-				int64_t diff = a->value - b->shown;
+				int64_t diff = av - b->shown;
 				if (diff < 0)
 					diff = -diff;
 				if (diff >= min_cell || diff > BRAID_FP_MAX_DIFF)
 					continue;
 			}
 			size_t d;
-			int rel = relate_upto(fa, fb, (size_t)(min_cell > 1 ? min_cell - 1 : 1), &d);
+			int rel = relate_upto(fa, braid_cellset_fp(lc, j), maxd, &d);
 			if (rel == BRAID_FP_UNRELATED || (int64_t)d >= min_cell)
 				continue;
-			/* the new cell joins the ledger (unknown until it is
-			 * recorded as published) so that a constraint can name it;
-			 * the same people as an earlier small cell: small too (the
-			 * ledger marks it primary, without the equation, which
-			 * would pin every other cell of its sums — e.g. force the
-			 * zeros beside it — on a coincidence the reader cannot
-			 * know) */
-			int same_small = rel == BRAID_FP_EQUAL && b->status == BRAID_CELL_PRIMARY;
-			size_t ia;
-			braid_rc rc = braid__ledger_put(l, a->id,
-							same_small ? BRAID_CELL_PRIMARY : BRAID_CELL_COMPLEMENT,
-							0, &ia, err);
-			if (rc)
-				return rc;
-			if ((rc = braid__fp_copy(lc, ia, cs, i)))
-				return braid_err_set(err, rc, "out of memory");
-			b = &lc->cells[j]; /* the cell array may have moved */
-			if (same_small) {
-				/* primary by the ledger: nothing to add */
-			} else if (rel == BRAID_FP_EQUAL) {
-				size_t part = j;
-				if ((rc = braid__ledger_con(l, ia, &part, 1)))
-					return braid_err_set(err, rc, "out of memory");
-			} else {
-				const char *big = rel == BRAID_FP_A_SUPER ? a->id : b->id;
-				const char *small = rel == BRAID_FP_A_SUPER ? b->id : a->id;
-				uint64_t h = braid_hash64(big, strlen(big), 0xd1ff);
-				h = braid_hash64(small, strlen(small), h);
-				char id[40];
-				snprintf(id, sizeof id, "diff:%016llx", (unsigned long long)h);
-				size_t id_d;
-				if ((rc = braid__ledger_put(l, id, BRAID_CELL_PRIMARY, 0, &id_d, err)))
-					return rc;
-				size_t tot = rel == BRAID_FP_A_SUPER ? ia : j;
-				size_t parts[2] = {rel == BRAID_FP_A_SUPER ? j : ia, id_d};
-				if ((rc = braid__ledger_con(l, tot, parts, 2)))
-					return braid_err_set(err, rc, "out of memory");
-			}
-			if (found)
+			rc = relate_pair(l, cs, i, j, rel, d, err);
+			if (!rc && found)
 				(*found)++;
 		}
 	}
-	return BRAID_OK;
+	free(cand);
+	return rc;
 }

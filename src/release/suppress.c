@@ -279,7 +279,9 @@ braid_rc braid_release_protect(struct braid_cellset *cs,
 		}
 		singletons(cs, &s, lk, p, opt->allow_zero);
 		if ((rc = braid_release_audit(cs, ledger, p,
-						 opt->allow_zero ? BRAID_AUDIT_ZEROS_SHOWN : 0, a, err)))
+						 (opt->allow_zero ? BRAID_AUDIT_ZEROS_SHOWN : 0) |
+							 (opt->audit_flags & BRAID_AUDIT_SKIP_OLD),
+						 a, err)))
 			goto next;
 		a->rounds = round + 1;
 		if (a->n_failed == 0)

@@ -118,6 +118,8 @@ TEST(release_ledger_catches_differencing_between_cohorts)
 	/* forcing the total out is refused by the audit */
 	struct braid_cellset *r2b = total_release("cB", 4, 240);
 	ASSERT_EQ(braid_release_verify(r2b, l, 11, 0, &e), BRAID_EDENIED);
+	/* the same when the ledger's own, untouched parts are skipped */
+	ASSERT_EQ(braid_release_verify(r2b, l, 11, BRAID_AUDIT_SKIP_OLD, &e), BRAID_EDENIED);
 	braid_cellset_free(r2b);
 	braid_audit_release(&a);
 	ASSERT_EQ(braid_ledger_record(l, r2, &e), BRAID_OK);
