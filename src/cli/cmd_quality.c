@@ -23,6 +23,11 @@ static void print_table(json_t *r)
 	       (long long)json_integer_value(json_object_get(r, "rows_loaded")),
 	       (long long)json_integer_value(json_object_get(r, "rows_rejected")),
 	       (long long)json_integer_value(json_object_get(r, "values_flagged")));
+	long long wa = (long long)json_integer_value(json_object_get(r, "with_address"));
+	if (wa)
+		printf("geocoded: %lld of %lld records with an address (%.1f%%)\n\n",
+		       (long long)json_integer_value(json_object_get(r, "geocoded")), wa,
+		       100 * json_real_value(json_object_get(r, "geocode_rate")));
 	printf("%-14s %9s %9s %8s %9s %9s  %s\n", "FIELD", "PRESENT", "INVALID", "COMPLETE",
 	       "VALIDITY", "DISTINCT", "MOST COMMON");
 	size_t i;

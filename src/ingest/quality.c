@@ -116,6 +116,17 @@ braid_rc braid_quality_report(struct braid_store *s, const char *name, int top_n
 		rc = one_int(s, sum_sql[i], sid, &v, err);
 		json_object_set_new(out, sums[i], json_integer(v));
 	}
+	/* Geocoding (src/geo): records with an address (a household key) and
+	 * those placed in a tract. */
+	int64_t keyed = 0, geocoded = 0;
+	if (!rc)
+		rc = one_int(s, "SELECT count(addr_key) FROM records WHERE source_id=?1", sid, &keyed, err);
+	if (!rc)
+		rc = one_int(s, "SELECT count(tract) FROM records WHERE source_id=?1", sid, &geocoded, err);
+	json_object_set_new(out, "with_address", json_integer(keyed));
+	json_object_set_new(out, "geocoded", json_integer(geocoded));
+	json_object_set_new(out, "geocode_rate",
+			    keyed ? json_real((double)geocoded / (double)keyed) : json_null());
 	/* Values of every record, identifiers as keyed hashes. */
 	if (!rc)
 		rc = braid_store_exec(s, "DROP TABLE IF EXISTS temp.braid_q;"

@@ -80,6 +80,8 @@ test_ingest_geocodes_and_query_breaks_down_by_district() {
 	"$BRAID" places load places.csv >/dev/null
 	OUT=$("$BRAID" ingest visits visits.csv)
 	assert_contains "$OUT" "geocoded 3 of 4 new records with an address (75.0%)"
+	OUT=$("$BRAID" quality visits)
+	assert_contains "$OUT" "geocoded: 3 of 4 records with an address (75.0%)"
 	assert_eq "$(sqlite3 ws/braid.db 'SELECT group_concat(coalesce(district, "-"), ",") FROM (SELECT district FROM records ORDER BY row_no)')" "Central,Central,West,-"
 	# Only geography and a keyed hash: no street in the analytic store.
 	assert_eq "$(sqlite3 ws/braid.db "SELECT count(*) FROM records WHERE attrs LIKE '%BROAD%' OR tract LIKE '%BROAD%'")" "0"
