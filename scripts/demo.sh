@@ -72,7 +72,7 @@ export BRAID_USER=analyst BRAID_KEY="$ANALYST_KEY"
 "$BRAID" gaps "$Q/rules/water-assistance.rules" --program water_assistance --purpose water-outreach --as-of 2024-12-31
 "$BRAID" analysis water-shutoff --purpose city-analytics --as-of 2024-12-31
 
-step "by planning district: the Allegheny-style cohort's index events, and the geocode rate"
+step "by planning district: residents starting SNAP or Medicaid in 2024 (examples/city/queries/by-district.cohort), and the geocode rate"
 "$BRAID" places
 "$BRAID" query "$Q/queries/by-district.cohort" --purpose city-analytics --counts
 
