@@ -1278,9 +1278,12 @@ static braid_rc build_extract(struct braid_store *s, const struct braid_qplan *p
 	if (!cols)
 		return braid_err_set(err, BRAID_ENOMEM, "out of memory");
 	cols[0] = (struct braid_deid_column){"index_year", BRAID_DEID_DATE_YEAR, 0, 0};
-	int want_tracts = 0;
+	int want_tracts = 0, has_district = 0;
+	for (size_t i = 0; i < nd; i++)
+		has_district |= !strcmp(dims[i], "district");
 	for (size_t i = 0; i < nd; i++) {
 		enum braid_deid_rule rule = BRAID_DEID_KEEP;
+		const char *name = dims[i];
 		if (!strcmp(dims[i], "age"))
 			rule = BRAID_DEID_AGE_90;
 		else if (!strcmp(dims[i], "zip"))
@@ -1288,8 +1291,10 @@ static braid_rc build_extract(struct braid_store *s, const struct braid_qplan *p
 		else if (!strcmp(dims[i], "tract")) {
 			rule = BRAID_DEID_TRACT_DISTRICT;
 			want_tracts = 1;
+			if (!has_district)
+				name = "district"; /* what the column holds once generalised */
 		}
-		cols[1 + i] = (struct braid_deid_column){dims[i], rule, 0, 0};
+		cols[1 + i] = (struct braid_deid_column){name, rule, 0, 0};
 	}
 	size_t nq = 0;
 	for (size_t i = 0; i < nc; i++) {

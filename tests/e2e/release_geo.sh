@@ -38,8 +38,10 @@ build_cache() {
 	    -e 's/^use: .*/use: aggregate/' -e 's/^min_cell_size: .*/min_cell_size: 1/' geo.yaml > exact.yaml
 	# cells >= 3: the demo city has too few people per tract for 11
 	sed -e 's/^id: .*/id: city-geo-3/' -e 's/^min_cell_size: .*/min_cell_size: 3/' geo.yaml > geo3.yaml
+	sed -e 's/^id: .*/id: city-deid/' -e 's/^use: .*/use: deidentified-row/' geo.yaml > deid.yaml
 	"$BRAID" agreement add geo.yaml >/dev/null
 	"$BRAID" agreement add geo3.yaml >/dev/null
+	"$BRAID" agreement add deid.yaml >/dev/null
 	"$BRAID" agreement add exact.yaml >/dev/null
 	BRAID_USER=lin BRAID_KEY=$lk "$BRAID" link >/dev/null
 	printf 'index event jail_booking\ncount persons by tract\n' > by_tract.cohort
@@ -183,6 +185,30 @@ test_two_way_tract_release_rolls_up_too() {
 	release benefits_by_race_tract.cohort --agreement city-geo-3 --out r3 >/dev/null
 	exact benefits_by_tract.cohort > exact3.json
 	python3 "$CACHE/check.py" r3 exact3.json race || fail "check r3"
+}
+
+test_extract_generalises_tract_to_district() {
+	use_ws
+	export PLACES="$CITY/reference/places.csv"
+	release benefits_by_race_tract.cohort --extract --agreement city-deid --out x1 \
+		--quasi index_year,district --sensitive race >/dev/null
+	python3 - <<'PY' || fail "extract by tract"
+import csv, os
+districts = {p["district"] for p in csv.DictReader(open(os.environ["PLACES"]))}
+tracts = {p["tract"] for p in csv.DictReader(open(os.environ["PLACES"]))}
+rows = list(csv.DictReader(open("x1/extract.csv")))
+assert rows and set(rows[0]) == {"index_year", "race", "district"}, rows[0].keys()
+classes = {}
+for r in rows:
+    assert r["district"] in districts or r["district"] in ("*", "(missing)"), r["district"]
+    assert r["district"] not in tracts
+    classes.setdefault((r["index_year"], r["district"]), set()).add(r["race"])
+    classes.setdefault(("n", r["index_year"], r["district"]), []).append(1)
+sizes = [len(v) for k, v in classes.items() if k[0] == "n"]
+assert min(sizes) >= 11, min(sizes)
+assert min(len(v) for k, v in classes.items() if k[0] != "n") >= 2
+assert any(r["district"] in districts for r in rows), "every district suppressed"
+PY
 }
 
 run_tests
