@@ -466,3 +466,22 @@ TEST(water_low_income_counts_anyone_in_the_household)
 	braid_qcatalog_free(cat);
 	braid_store_close(s);
 }
+
+TEST(geo_columns_are_added_to_an_older_workspace_on_open)
+{
+	struct braid_store *s = open_ws();
+	struct braid_err e;
+	/* A workspace of session 1: records without the geography columns. */
+	ASSERT_EQ(braid_store_exec(s, "ALTER TABLE records DROP COLUMN addr_key;"
+				   " ALTER TABLE records DROP COLUMN district;"
+				   " ALTER TABLE records DROP COLUMN tract;", &e), BRAID_OK);
+	ASSERT_EQ(q1(s, "SELECT count(*) FROM pragma_table_info('records') WHERE name IN"
+		      " ('tract', 'district', 'addr_key')"), 0);
+	braid_store_close(s);
+	char dir[600];
+	snprintf(dir, sizeof dir, "%s/ws", test_tmpdir());
+	ASSERT_EQ(braid_store_open(dir, &s, &e), BRAID_OK);
+	ASSERT_EQ(q1(s, "SELECT count(*) FROM pragma_table_info('records') WHERE name IN"
+		      " ('tract', 'district', 'addr_key')"), 3);
+	braid_store_close(s);
+}
