@@ -259,6 +259,27 @@ braid_rc braid__q_sql_mode(struct braid_buf *b, const char *col, const char *pid
 				col, col);
 }
 
+/* Geography "of the address then": the value on the person's record with
+ * an event nearest DATE (each record keeps the address it was filed
+ * with), so a person who moved is counted where they lived at the index
+ * date; records without dated events come last, ties go to the smaller
+ * value so the answer is deterministic. */
+static braid_rc sql_at_date(struct braid_buf *b, const char *col, const char *pid_expr,
+			    const char *date, const struct braid_qplan *p)
+{
+	/* min() over "distance (fixed width) || value" rather than ORDER BY
+	 * ... LIMIT 1: SQLite does not resolve the outer date inside a
+	 * subquery's ORDER BY, and one pass needs no sort anyway. */
+	return braid_buf_printf(b,
+				"(SELECT substr(min(printf('%%014.3f', coalesce(abs(julianday(ev.start_date)"
+				" - julianday(%s)), 1e9)) || r.%s), 15)"
+				" FROM person_record pm JOIN records r ON r.record_key = pm.record_key"
+				" LEFT JOIN events ev ON ev.record_key = r.record_key"
+				" WHERE pm.person_id = %s AND r.%s IS NOT NULL AND r.%s <> ''%s)",
+				date, col, pid_expr, col, col,
+				p && p->kind >= 0 ? " AND r.source_id IN (SELECT id FROM q_src)" : "");
+}
+
 /* ------------------------------------------------------------ cohorts */
 
 /* The window test of other event o against index event ix (d0 start, d1
@@ -433,8 +454,12 @@ braid_rc braid__q_sql_attrs(struct braid_buf *b, unsigned need, const char *pid,
 		if (!(need & (1u << cols[i])))
 			continue;
 		rc = braid_buf_puts(b, ",\n    ");
+		/* sex, race and ethnicity: the person's most frequent value;
+		 * ZIP, tract and district: where they lived at the date */
 		if (!rc)
-			rc = braid__q_sql_mode(b, names[i], pid, p);
+			rc = cols[i] == PA_ZIP || cols[i] == PA_TRACT || cols[i] == PA_DISTRICT
+				     ? sql_at_date(b, names[i], pid, date, p)
+				     : braid__q_sql_mode(b, names[i], pid, p);
 		if (!rc)
 			rc = braid_buf_printf(b, " AS %s", as[i]);
 	}

@@ -315,25 +315,33 @@ static int64_t cell(const struct braid_qtable *t, const char *key)
 	return 0;
 }
 
+/* The person index over the six visits: record i belongs to person cl[i]. */
+static void index_visits(struct braid_store *s, const uint32_t cl[6])
+{
+	struct braid_err e;
+	braid_err_clear(&e);
+	int64_t k0 = q1(s, "SELECT min(record_key) FROM records");
+	int64_t keys[6];
+	uint32_t c[6];
+	for (int i = 0; i < 6; i++) {
+		keys[i] = k0 + i;
+		c[i] = cl[i];
+	}
+	struct braid_pindex_stats ps;
+	ASSERT_EQ(braid_store_begin(s, &e), BRAID_OK);
+	if (braid_pindex_schema(s, &e) || braid_pindex_apply(s, keys, c, 6, "test", &ps, &e) ||
+	    braid_store_commit(s, &e))
+		TEST_FAIL_("pindex: %s", e.msg);
+	ASSERT_EQ(braid_query_prepare_store(s, &e), BRAID_OK);
+}
+
 TEST(query_breaks_down_and_filters_by_district_and_tract)
 {
 	struct braid_ingest_stats st;
 	struct braid_store *s = with_visits(1, &st);
-	struct braid_err e;
 	/* Every record its own person: 6 people. */
-	int64_t keys[6];
-	uint32_t cl[6];
-	int64_t k0 = q1(s, "SELECT min(record_key) FROM records");
-	for (int i = 0; i < 6; i++) {
-		keys[i] = k0 + i;
-		cl[i] = (uint32_t)i;
-	}
-	struct braid_pindex_stats ps;
-	ASSERT_EQ(braid_store_begin(s, &e), BRAID_OK);
-	if (braid_pindex_schema(s, &e) || braid_pindex_apply(s, keys, cl, 6, "test", &ps, &e) ||
-	    braid_store_commit(s, &e))
-		TEST_FAIL_("pindex: %s", e.msg);
-	ASSERT_EQ(braid_query_prepare_store(s, &e), BRAID_OK);
+	static const uint32_t cl[6] = {0, 1, 2, 3, 4, 5};
+	index_visits(s, cl);
 	/* Central: rows 1, 2, 3; West: row 4; unknown: rows 5 and 6. */
 	struct braid_qcounts *c = counts(s, "index event visit\ncount persons by district\n");
 	ASSERT_EQ(c->scalars[0].count, 6);
@@ -350,6 +358,30 @@ TEST(query_breaks_down_and_filters_by_district_and_tract)
 	c = counts(s, "index event visit where start >= 2020-01-02\n"
 		      "where tract in (\"42101000200\", \"42101000500\")\ncount persons by sex\n");
 	ASSERT_EQ(c->scalars[0].count, 3); /* rows 2, 3, 4 */
+	braid_qcounts_free(c);
+	braid_store_close(s);
+}
+
+/* A person who moved is counted where they lived at the index date: row
+ * 1 (tract 100, 2020-01-01) and row 4 (tract 500, 2020-01-04) are one
+ * person.  Their most frequent tract is a tie (100 would win it), so only
+ * the date decides. */
+TEST(query_geography_is_the_address_at_the_index_date)
+{
+	struct braid_ingest_stats st;
+	struct braid_store *s = with_visits(1, &st);
+	static const uint32_t cl[6] = {0, 1, 1, 0, 2, 3};
+	index_visits(s, cl);
+	struct braid_qcounts *c =
+		counts(s, "index event visit where start >= 2020-01-04\ncount persons by tract\n");
+	ASSERT_EQ(c->scalars[0].count, 3); /* rows 4, 5, 6 */
+	ASSERT_EQ(cell(&c->tables[0], "42101000500"), 1);
+	ASSERT_EQ(cell(&c->tables[0], "42101000100"), 0);
+	braid_qcounts_free(c);
+	c = counts(s, "index event visit\ncount persons by district\n");
+	ASSERT_EQ(c->scalars[0].count, 4);
+	ASSERT_EQ(cell(&c->tables[0], "Central"), 2); /* rows 1 and 2/3 */
+	ASSERT_EQ(cell(&c->tables[0], "West"), 0);
 	braid_qcounts_free(c);
 	braid_store_close(s);
 }
