@@ -107,6 +107,12 @@ braid_rc braid_query_compile(const struct braid_query *q, const struct braid_qca
 braid_rc braid_rules_compile(const struct braid_query *q, const struct braid_qcatalog *cat,
 			     const char *program, const char *as_of,
 			     struct braid_qplan **out, struct braid_err *err);
+/* Materialise a rules plan into temp table `table` (as braid_qplan_materialize,
+ * the same rows): programs without person-attribute conditions are evaluated
+ * in C over one scan per event type, mapped to persons once; others run the
+ * plan's SQL. */
+braid_rc braid_rules_materialize(struct braid_store *s, const struct braid_qplan *p,
+				 const char *table, struct braid_err *err);
 void braid_qplan_free(struct braid_qplan *p);
 
 /* The SQL (borrowed). */

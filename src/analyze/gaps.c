@@ -30,7 +30,7 @@ braid_rc braid_gaps_run(struct braid_store *s, const struct braid_qplan *rules_p
 			long min_cell, struct braid_qcounts **out, struct braid_err *err)
 {
 	*out = NULL;
-	braid_rc rc = braid_qplan_materialize(s, rules_plan, "q_gaps", err);
+	braid_rc rc = braid_rules_materialize(s, rules_plan, "q_gaps", err);
 	if (rc)
 		return rc;
 	int64_t eligible = 0, enrolled_el = 0, enrolled = 0;

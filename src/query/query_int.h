@@ -157,6 +157,7 @@ braid_rc braid__q_check_evspec(const struct braid_query *q, const struct braid_q
 			       const struct q_evspec *ev, struct braid_err *err);
 
 /* ------------------------------------------------------------- plans */
+struct braid__rfast;
 struct braid_qplan {
 	struct braid_buf sql;
 	struct braid_arena arena;
@@ -167,6 +168,8 @@ struct braid_qplan {
 	const char **dims;
 	size_t ndims;
 	int kind;                 /* 0 cohort, 1 rules */
+	const struct braid__rfast *fast; /* rules: the plan in parts for braid_rules_materialize
+	                                  * (rules.c), in the arena; NULL when there is none */
 };
 braid_rc braid__q_plan_new(struct braid_qplan **out, struct braid_err *err);
 /* Record that the plan reads field of every source producing type. */

@@ -23,11 +23,39 @@
  */
 #include "query_int.h"
 
+#include "braid/store.h"
+
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 
 #define MAX_PREDS 62 /* one bit each in a 64-bit flag word */
+#define POST_MAX 256 /* postfix steps of one condition */
+#define CONSIDERED (1ull << 63) /* a person some predicate looked at */
+enum { OP_PAND = -1, OP_POR = -2, OP_PNOT = -3 };
+
+/* latest() in the fast form: per record "date|program" of its latest event
+ * (rows rk, dp), then per person the greatest; bit set when the program
+ * is (or, negated, is not) one of vals. */
+struct rlatest {
+	const char *sql;
+	int bit, negate;
+	const char **vals;
+	size_t nvals;
+};
+
+/* A rules program in parts: the per-record scans the plan's SQL groups by
+ * person, so that C can do that grouping over integer keys. */
+struct braid__rfast {
+	const char **scans; /* SELECT record_key, k: enrolled() bits */
+	int nscans;
+	struct rlatest *lat;
+	int nlat;
+	int *el, nel, *en, nen; /* eligible, enrolled in postfix */
+	const char *final;      /* person_id, eligible, enrolled, zip from temp.q_rf f */
+};
 
 struct rctx {
 	const struct braid_query *q;
@@ -46,6 +74,11 @@ struct rctx {
 	int nslots;
 	unsigned need;         /* person attributes */
 	struct braid_err *err;
+	/* The fast form (braid_rules_materialize): the conditions in postfix
+	 * over predicate bits, and latest() per record. */
+	int post[POST_MAX], npost, fast_ok;
+	struct rlatest lat[MAX_PREDS];
+	int nlat;
 };
 
 /* The condition of predicate n on an event e of atom a (its type
@@ -136,6 +169,7 @@ static braid_rc set_cte(struct rctx *r, const struct r_node *n, int *id)
 	if (!rc)
 		rc = braid_buf_puts(b, "\n  SELECT pr.person_id AS pid, nullif(substr(max(l.dp), 12), '') AS program"
 				    " FROM (");
+	size_t inner = b->len;
 	for (size_t i = 0; !rc && i < n->ev.n; i++) {
 		const struct q_atom *a = &n->ev.atoms[i];
 		const struct q_ctype *t = braid__q_catalog_find(r->cat, a->type);
@@ -169,6 +203,18 @@ static braid_rc set_cte(struct rctx *r, const struct r_node *n, int *id)
 		if (!rc)
 			rc = braid_buf_putc(b, ')');
 	}
+	if (!rc) {
+		struct rlatest *l = &r->lat[r->nlat++];
+		struct braid_buf ls;
+		braid_buf_init(&ls, 1u << 20);
+		rc = braid_buf_printf(&ls, "SELECT rk, dp FROM (%.*s) WHERE dp IS NOT NULL",
+				      (int)(b->len - inner), b->data + inner);
+		l->bit = *id;
+		l->sql = rc ? NULL : braid_arena_strdup(&r->p->arena, ls.data);
+		if (!rc && !l->sql)
+			rc = BRAID_ENOMEM;
+		braid_buf_release(&ls);
+	}
 	if (!rc)
 		rc = braid_buf_puts(b, ") l JOIN person_record pr ON pr.record_key = l.rk"
 				    " WHERE l.dp IS NOT NULL GROUP BY pr.person_id");
@@ -189,6 +235,14 @@ static const char *pexpr(int pa)
 	}
 }
 
+static void post(struct rctx *r, int op)
+{
+	if (r->npost < POST_MAX)
+		r->post[r->npost++] = op;
+	else
+		r->fast_ok = 0;
+}
+
 static braid_rc expr(struct rctx *r, const struct r_node *n, struct braid_buf *b)
 {
 	braid_rc rc;
@@ -200,22 +254,42 @@ static braid_rc expr(struct rctx *r, const struct r_node *n, struct braid_buf *b
 		if (!rc) rc = expr(r, n->a, b);
 		if (!rc) rc = braid_buf_puts(b, n->kind == R_OR ? " OR " : " AND ");
 		if (!rc) rc = expr(r, n->b, b);
+		post(r, n->kind == R_OR ? OP_POR : OP_PAND);
 		return rc ? rc : braid_buf_putc(b, ')');
 	case R_NOT:
 		rc = braid_buf_puts(b, "(NOT ");
 		if (!rc) rc = expr(r, n->a, b);
+		post(r, OP_PNOT);
 		return rc ? rc : braid_buf_putc(b, ')');
 	case R_ENROLLED:
 		if ((rc = braid__q_check_evspec(r->q, r->cat, &n->ev, r->err)))
 			return rc;
 		if ((rc = set_cte(r, n, &id)))
 			return rc;
+		post(r, id);
 		return braid_buf_printf(b, "p%d", id);
 	case R_LATEST_IN: {
 		if ((rc = braid__q_check_evspec(r->q, r->cat, &n->ev, r->err)))
 			return rc;
 		if ((rc = set_cte(r, n, &id)))
 			return rc;
+		post(r, id);
+		{
+			struct rlatest *l = &r->lat[r->nlat - 1];
+			l->negate = n->negate;
+			l->nvals = n->nvals;
+			l->vals = braid_arena_zalloc(&r->p->arena, (n->nvals + 1) * sizeof *l->vals);
+			if (!l->vals)
+				return BRAID_ENOMEM;
+			for (size_t i = 0; i < n->nvals; i++) {
+				if (n->vals[i].kind == V_NUM) /* SQL's text affinity rules: leave to SQL */
+					r->fast_ok = 0;
+				/* copied: the plan outlives the parsed file */
+				l->vals[i] = braid_arena_strdup(&r->p->arena, n->vals[i].text ? n->vals[i].text : "");
+				if (!l->vals[i])
+					return BRAID_ENOMEM;
+			}
+		}
 		struct q_cond c = {.op = n->negate ? OP_NOT_IN : OP_IN, .vals = n->vals, .nvals = n->nvals};
 		/* One row per person with the latest value: k when the test
 		 * holds, 0 when not (the person is still considered). */
@@ -238,6 +312,7 @@ static braid_rc expr(struct rctx *r, const struct r_node *n, struct braid_buf *b
 		return rc ? rc : braid_buf_printf(b, "p%d", id);
 	}
 	case R_PERSON: {
+		r->fast_ok = 0; /* attributes per person: the SQL does those */
 		r->need |= 1u << n->pc.field;
 		if (n->pc.field == PA_AGE)
 			r->need |= 1u << PA_AGE_BAND;
@@ -268,6 +343,58 @@ static braid_rc expr(struct rctx *r, const struct r_node *n, struct braid_buf *b
 	}
 	}
 	return BRAID_EINTERNAL;
+}
+
+/* The plan in parts for braid_rules_materialize: the same scans and
+ * latest() lookups as the SQL, and the final ZIP by the same SQL. */
+static braid_rc fast_form(struct rctx *r, struct braid_qplan *p, size_t qsrc_len, int *pel, int nel)
+{
+	struct braid__rfast *f = braid_arena_zalloc(&p->arena, sizeof *f);
+	if (!f)
+		return BRAID_ENOMEM;
+	f->el = pel;
+	f->nel = nel;
+	f->nen = r->npost;
+	f->en = braid_arena_alloc(&p->arena, (size_t)(r->npost + 1) * sizeof *f->en);
+	f->scans = braid_arena_zalloc(&p->arena, (size_t)(r->nslots + 1) * sizeof *f->scans);
+	f->lat = braid_arena_zalloc(&p->arena, (size_t)(r->nlat + 1) * sizeof *f->lat);
+	if (!f->en || !f->scans || !f->lat)
+		return BRAID_ENOMEM;
+	memcpy(f->en, r->post, (size_t)r->npost * sizeof *f->en);
+	memcpy(f->lat, r->lat, (size_t)r->nlat * sizeof *f->lat);
+	f->nlat = r->nlat;
+	struct braid_buf b;
+	braid_buf_init(&b, 1u << 20);
+	braid_rc rc = BRAID_OK;
+	for (int i = 0; !rc && i < r->nslots; i++) {
+		struct tslot *sl = &r->slots[i];
+		braid_buf_reset(&b);
+		rc = braid_buf_printf(&b, "SELECT e.record_key, 0%s AS k FROM events e WHERE e.type = ",
+				      sl->bits.data);
+		if (!rc)
+			rc = braid__q_sql_str(&b, sl->type, strlen(sl->type));
+		if (!rc)
+			rc = braid_buf_printf(&b, " AND (%s)", sl->ors.data);
+		if (!rc && !(f->scans[f->nscans++] = braid_arena_strndup(&p->arena, b.data, b.len)))
+			rc = BRAID_ENOMEM;
+	}
+	if (!rc) {
+		braid_buf_reset(&b);
+		rc = braid_buf_append(&b, p->sql.data, qsrc_len);
+		if (!rc)
+			rc = braid_buf_puts(&b, "\nSELECT f.pid AS person_id, f.eligible AS eligible,"
+					    " f.enrolled AS enrolled, ");
+		if (!rc)
+			rc = braid__q_sql_mode(&b, "zip5", "f.pid", p);
+		if (!rc)
+			rc = braid_buf_puts(&b, " AS zip FROM temp.q_rf f ORDER BY f.pid");
+		if (!rc && !(f->final = braid_arena_strndup(&p->arena, b.data, b.len)))
+			rc = BRAID_ENOMEM;
+	}
+	braid_buf_release(&b);
+	if (!rc)
+		p->fast = f;
+	return rc;
 }
 
 static const char *field_of(int pa)
@@ -318,13 +445,23 @@ braid_rc braid_rules_compile(const struct braid_query *q, const struct braid_qca
 	if (rc)
 		return rc;
 	p->kind = 1;
-	struct rctx r = {.q = q, .cat = cat, .p = p, .as_of = as_of, .err = err};
+	struct rctx r = {.q = q, .cat = cat, .p = p, .as_of = as_of, .err = err, .fast_ok = 1};
 	braid_buf_init(&r.ctes, 1u << 20);
 	braid_buf_init(&r.flags, 1u << 20);
 	struct braid_buf el, en;
 	braid_buf_init(&el, 1u << 20);
 	braid_buf_init(&en, 1u << 20);
+	int *pel = NULL, nel = 0;
 	rc = expr(&r, pg->eligible, &el);
+	if (!rc) {
+		nel = r.npost;
+		pel = braid_arena_alloc(&p->arena, (size_t)(nel + 1) * sizeof *pel);
+		if (!pel)
+			rc = BRAID_ENOMEM;
+		else
+			memcpy(pel, r.post, (size_t)nel * sizeof *pel);
+		r.npost = 0;
+	}
 	if (!rc)
 		rc = expr(&r, pg->enrolled, &en);
 	/* Attributes the conditions test are computed for everyone
@@ -367,6 +504,7 @@ braid_rc braid_rules_compile(const struct braid_query *q, const struct braid_qca
 		rc = braid_buf_puts(b, "(NULL)");
 	if (!rc)
 		rc = braid_buf_putc(b, ')');
+	size_t qsrc_len = b->len;
 	if (!rc && r.ctes.len)
 		rc = braid_buf_append(b, r.ctes.data, r.ctes.len);
 	/* One row per person considered, a 0/1 flag per predicate: one
@@ -414,6 +552,8 @@ braid_rc braid_rules_compile(const struct braid_query *q, const struct braid_qca
 		rc = braid__q_sql_mode(b, "zip5", "f.pid", p);
 	if (!rc)
 		rc = braid_buf_puts(b, " AS zip FROM f WHERE eligible OR enrolled ORDER BY person_id");
+	if (!rc && r.fast_ok)
+		rc = fast_form(&r, p, qsrc_len, pel, nel);
 	braid_buf_release(&r.ctes);
 	braid_buf_release(&r.flags);
 	for (int i = 0; i < r.nslots; i++) {
@@ -437,4 +577,228 @@ braid_rc braid_rules_compile(const struct braid_query *q, const struct braid_qca
 	}
 	*out = p;
 	return BRAID_OK;
+}
+
+/* ------------------------------------------------------- the fast form
+ * Persons get dense numbers in person-id order from one read of
+ * person_record's person-id index; every scan ORs its bits into a flag
+ * word per person (integer work, no grouping by text ids); the conditions
+ * run over the flag words; the rows kept go to temp.q_rf in person-id
+ * order and the plan's own ZIP expression finishes the table.  The rows
+ * are those of the plan's SQL (tests/unit/test_rules_fast.c checks it). */
+
+struct rrun {
+	struct braid_store *s;
+	int32_t *person_of; /* record_key -> dense person, -1 none */
+	int64_t maxrk;
+	uint32_t *pid_at;   /* dense person -> offset in pids */
+	struct braid_buf pids;
+	int64_t np;
+	uint64_t *fl;
+	struct braid_err *err;
+};
+
+static int64_t person_at(const struct rrun *x, int64_t rk)
+{
+	return rk >= 0 && rk <= x->maxrk ? x->person_of[rk] : -1;
+}
+
+static braid_rc load_persons(struct rrun *x)
+{
+	struct braid_stmt *st;
+	int row;
+	braid_rc rc = braid_store_prepare(x->s, "SELECT max(record_key), count(*) FROM person_record", &st, x->err);
+	if (rc)
+		return rc;
+	rc = braid_stmt_step(st, &row, x->err);
+	int64_t n = 0;
+	if (!rc && row) {
+		x->maxrk = braid_stmt_int64(st, 0);
+		n = braid_stmt_int64(st, 1);
+	}
+	braid_stmt_finalize(st);
+	if (rc)
+		return rc;
+	if (x->maxrk < 0 || n < 0 || x->maxrk > INT32_MAX || n > INT32_MAX)
+		return braid_err_set(x->err, BRAID_ETOOBIG, "person_record: record keys beyond 2^31");
+	x->person_of = malloc(((size_t)x->maxrk + 1) * sizeof *x->person_of);
+	x->pid_at = malloc(((size_t)n + 1) * sizeof *x->pid_at);
+	if (!x->person_of || !x->pid_at)
+		return braid_err_set(x->err, BRAID_ENOMEM, "out of memory");
+	memset(x->person_of, 0xff, ((size_t)x->maxrk + 1) * sizeof *x->person_of);
+	/* The person-id index covers this (rowid = record_key): no sort. */
+	rc = braid_store_prepare(x->s, "SELECT record_key, person_id FROM person_record ORDER BY person_id",
+				 &st, x->err);
+	if (rc)
+		return rc;
+	const char *last = NULL;
+	while (!(rc = braid_stmt_step(st, &row, x->err)) && row) {
+		int64_t rk = braid_stmt_int64(st, 0);
+		const char *pid = braid_stmt_text(st, 1);
+		if (!pid)
+			pid = "";
+		if (!last || strcmp(pid, last)) {
+			if (x->np >= n) {
+				rc = braid_err_set(x->err, BRAID_EINTERNAL, "person_record changed while read");
+				break;
+			}
+			if (x->pids.len > UINT32_MAX - 4096) {
+				rc = braid_err_set(x->err, BRAID_ETOOBIG, "person ids beyond 4 GiB");
+				break;
+			}
+			x->pid_at[x->np++] = (uint32_t)x->pids.len;
+			if ((rc = braid_buf_append(&x->pids, pid, strlen(pid) + 1))) {
+				rc = braid_err_set(x->err, rc, "out of memory");
+				break;
+			}
+		}
+		last = x->pids.data + x->pid_at[x->np - 1];
+		if (rk >= 0 && rk <= x->maxrk)
+			x->person_of[rk] = (int32_t)(x->np - 1);
+	}
+	braid_stmt_finalize(st);
+	if (rc)
+		return rc;
+	x->fl = calloc((size_t)x->np + 1, sizeof *x->fl);
+	return x->fl ? BRAID_OK : braid_err_set(x->err, BRAID_ENOMEM, "out of memory");
+}
+
+static braid_rc run_scan(struct rrun *x, const char *sql)
+{
+	struct braid_stmt *st;
+	int row;
+	braid_rc rc = braid_store_prepare(x->s, sql, &st, x->err);
+	if (rc)
+		return rc;
+	while (!(rc = braid_stmt_step(st, &row, x->err)) && row) {
+		int64_t pn = person_at(x, braid_stmt_int64(st, 0));
+		if (pn >= 0)
+			x->fl[pn] |= (uint64_t)braid_stmt_int64(st, 1) | CONSIDERED;
+	}
+	braid_stmt_finalize(st);
+	return rc;
+}
+
+/* latest(): the greatest "date|program" per person, then the test on the
+ * program (what follows the 11 characters "YYYY-MM-DD|"; empty = none). */
+static braid_rc run_latest(struct rrun *x, const struct rlatest *l)
+{
+	const char **best = calloc((size_t)x->np + 1, sizeof *best);
+	struct braid_arena a;
+	braid_arena_init(&a, 1u << 20);
+	if (!best)
+		return braid_err_set(x->err, BRAID_ENOMEM, "out of memory");
+	struct braid_stmt *st = NULL;
+	int row;
+	braid_rc rc = braid_store_prepare(x->s, l->sql, &st, x->err);
+	while (!rc && !(rc = braid_stmt_step(st, &row, x->err)) && row) {
+		int64_t pn = person_at(x, braid_stmt_int64(st, 0));
+		const char *dp = braid_stmt_text(st, 1);
+		if (pn < 0 || !dp || (best[pn] && strcmp(dp, best[pn]) <= 0))
+			continue;
+		if (!(best[pn] = braid_arena_strdup(&a, dp)))
+			rc = braid_err_set(x->err, BRAID_ENOMEM, "out of memory");
+	}
+	if (st)
+		braid_stmt_finalize(st);
+	for (int64_t pn = 0; !rc && pn < x->np; pn++) {
+		if (!best[pn])
+			continue;
+		const char *prog = strlen(best[pn]) > 11 ? best[pn] + 11 : NULL;
+		int in = 0;
+		for (size_t i = 0; prog && !in && i < l->nvals; i++)
+			in = !strcmp(prog, l->vals[i]);
+		int holds = l->negate ? !in : (prog && in);
+		x->fl[pn] |= CONSIDERED | (holds ? 1ull << (l->bit - 1) : 0);
+	}
+	free(best);
+	braid_arena_release(&a);
+	return rc;
+}
+
+static int eval_post(const int *ops, int n, uint64_t fl)
+{
+	unsigned char st[POST_MAX];
+	int sp = 0;
+	for (int i = 0; i < n; i++) {
+		int op = ops[i];
+		if (op > 0)
+			st[sp++] = (fl >> (op - 1)) & 1;
+		else if (op == OP_PNOT)
+			st[sp - 1] = !st[sp - 1];
+		else {
+			sp--;
+			st[sp - 1] = op == OP_PAND ? (st[sp - 1] && st[sp]) : (st[sp - 1] || st[sp]);
+		}
+	}
+	return sp ? st[0] : 0;
+}
+
+static braid_rc write_rows(struct rrun *x, const struct braid__rfast *f)
+{
+	braid_rc rc = braid_store_exec(x->s,
+				       "DROP TABLE IF EXISTS temp.q_rf;"
+				       " CREATE TEMP TABLE q_rf(pid TEXT, eligible INTEGER, enrolled INTEGER);"
+				       " SAVEPOINT q_rf",
+				       x->err);
+	if (rc)
+		return rc;
+	struct braid_stmt *st = NULL;
+	rc = braid_store_prepare(x->s, "INSERT INTO temp.q_rf VALUES (?1, ?2, ?3)", &st, x->err);
+	for (int64_t pn = 0; !rc && pn < x->np; pn++) {
+		if (!(x->fl[pn] & CONSIDERED))
+			continue;
+		int el = eval_post(f->el, f->nel, x->fl[pn]), en = eval_post(f->en, f->nen, x->fl[pn]);
+		if (!el && !en)
+			continue;
+		int row;
+		braid_stmt_reset(st);
+		rc = braid_stmt_bind_text(st, 1, x->pids.data + x->pid_at[pn], -1);
+		if (!rc)
+			rc = braid_stmt_bind_int64(st, 2, el);
+		if (!rc)
+			rc = braid_stmt_bind_int64(st, 3, en);
+		if (rc)
+			rc = braid_err_set(x->err, rc, "q_rf: cannot bind a row");
+		else
+			rc = braid_stmt_step(st, &row, x->err);
+	}
+	if (st)
+		braid_stmt_finalize(st);
+	braid_rc rc2 = braid_store_exec(x->s, rc ? "ROLLBACK TO q_rf; RELEASE q_rf" : "RELEASE q_rf", x->err);
+	return rc ? rc : rc2;
+}
+
+braid_rc braid_rules_materialize(struct braid_store *s, const struct braid_qplan *p,
+				 const char *table, struct braid_err *err)
+{
+	const struct braid__rfast *f = p ? p->fast : NULL;
+	if (!f)
+		return braid_qplan_materialize(s, p, table, err);
+	struct rrun x = {.s = s, .err = err};
+	braid_buf_init(&x.pids, 0);
+	braid_rc rc = load_persons(&x);
+	for (int i = 0; !rc && i < f->nscans; i++)
+		rc = run_scan(&x, f->scans[i]);
+	for (int i = 0; !rc && i < f->nlat; i++)
+		rc = run_latest(&x, &f->lat[i]);
+	if (!rc)
+		rc = write_rows(&x, f);
+	free(x.person_of);
+	free(x.pid_at);
+	free(x.fl);
+	braid_buf_release(&x.pids);
+	if (!rc) {
+		struct braid_buf b;
+		braid_buf_init(&b, 0);
+		rc = braid_buf_printf(&b, "DROP TABLE IF EXISTS temp.%s; CREATE TEMP TABLE %s AS %s", table, table,
+				      f->final);
+		if (rc)
+			rc = braid_err_set(err, rc, "out of memory");
+		else
+			rc = braid_store_exec(s, b.data, err);
+		braid_buf_release(&b);
+	}
+	braid_store_exec(s, "DROP TABLE IF EXISTS temp.q_rf", NULL);
+	return rc;
 }
