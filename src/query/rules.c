@@ -37,10 +37,12 @@
 enum { OP_PAND = -1, OP_POR = -2, OP_PNOT = -3 };
 
 /* latest() in the fast form: per record "date|program" of its latest event
- * (rows rk, dp), then per person the greatest; bit set when the program
- * is (or, negated, is not) one of vals. */
+ * (the SQL's lookup, one record at a time), then per person the greatest;
+ * bit set when the program is (or, negated, is not) one of vals. */
 struct rlatest {
-	const char *sql;
+	const char **seek; /* per atom: its latest event of record ?1 as "date|program" */
+	const char **recs; /* per atom: the records of the sources producing it */
+	size_t natoms;
 	int bit, negate;
 	const char **vals;
 	size_t nvals;
@@ -169,14 +171,23 @@ static braid_rc set_cte(struct rctx *r, const struct r_node *n, int *id)
 	if (!rc)
 		rc = braid_buf_puts(b, "\n  SELECT pr.person_id AS pid, nullif(substr(max(l.dp), 12), '') AS program"
 				    " FROM (");
-	size_t inner = b->len;
+	struct rlatest *l = &r->lat[r->nlat++];
+	l->bit = *id;
+	l->natoms = n->ev.n;
+	l->seek = braid_arena_zalloc(&r->p->arena, (n->ev.n + 1) * sizeof *l->seek);
+	l->recs = braid_arena_zalloc(&r->p->arena, (n->ev.n + 1) * sizeof *l->recs);
+	if (!l->seek || !l->recs)
+		return BRAID_ENOMEM;
 	for (size_t i = 0; !rc && i < n->ev.n; i++) {
 		const struct q_atom *a = &n->ev.atoms[i];
 		const struct q_ctype *t = braid__q_catalog_find(r->cat, a->type);
 		if (i)
 			rc = braid_buf_puts(b, "\n  UNION ALL");
 		if (!rc)
-			rc = braid_buf_puts(b, "\n  SELECT r.record_key AS rk, (SELECT e.start_date || '|' ||"
+			rc = braid_buf_puts(b, "\n  SELECT r.record_key AS rk, (");
+		size_t s0 = b->len, s1 = 0, s2 = 0;
+		if (!rc)
+			rc = braid_buf_puts(b, "SELECT e.start_date || '|' ||"
 					    " coalesce(e.program, '') FROM events e WHERE e.type = ");
 		if (!rc)
 			rc = braid__q_sql_str(b, a->type, strlen(a->type));
@@ -192,9 +203,13 @@ static braid_rc set_cte(struct rctx *r, const struct r_node *n, int *id)
 			rc = braid__q_plan_touch_type(r->p, r->cat, a->type, "start");
 		if (!rc)
 			rc = braid__q_plan_touch_type(r->p, r->cat, a->type, "program");
+		s1 = b->len;
 		if (!rc)
 			rc = braid_buf_puts(b, " AND e.record_key = r.record_key ORDER BY e.start_date DESC"
-					    " LIMIT 1) AS dp FROM records r WHERE r.source_id IN (NULL");
+					    " LIMIT 1) AS dp FROM records r WHERE ");
+		s2 = b->len;
+		if (!rc)
+			rc = braid_buf_puts(b, "r.source_id IN (NULL");
 		for (size_t k = 0; !rc && t && k < t->nsources; k++) {
 			const struct q_csource *cs = braid__q_catalog_source(r->cat, t->sources[k]);
 			if (cs)
@@ -202,18 +217,21 @@ static braid_rc set_cte(struct rctx *r, const struct r_node *n, int *id)
 		}
 		if (!rc)
 			rc = braid_buf_putc(b, ')');
-	}
-	if (!rc) {
-		struct rlatest *l = &r->lat[r->nlat++];
-		struct braid_buf ls;
-		braid_buf_init(&ls, 1u << 20);
-		rc = braid_buf_printf(&ls, "SELECT rk, dp FROM (%.*s) WHERE dp IS NOT NULL",
-				      (int)(b->len - inner), b->data + inner);
-		l->bit = *id;
-		l->sql = rc ? NULL : braid_arena_strdup(&r->p->arena, ls.data);
-		if (!rc && !l->sql)
+		/* The same lookup one record at a time, and its records. */
+		struct braid_buf t1;
+		braid_buf_init(&t1, 1u << 20);
+		if (!rc)
+			rc = braid_buf_printf(&t1, "%.*s AND e.record_key = ?1 ORDER BY e.start_date DESC LIMIT 1",
+					      (int)(s1 - s0), b->data + s0);
+		if (!rc && !(l->seek[i] = braid_arena_strdup(&r->p->arena, t1.data)))
 			rc = BRAID_ENOMEM;
-		braid_buf_release(&ls);
+		braid_buf_reset(&t1);
+		if (!rc)
+			rc = braid_buf_printf(&t1, "SELECT r.record_key FROM records r WHERE %.*s",
+					      (int)(b->len - s2), b->data + s2);
+		if (!rc && !(l->recs[i] = braid_arena_strdup(&r->p->arena, t1.data)))
+			rc = BRAID_ENOMEM;
+		braid_buf_release(&t1);
 	}
 	if (!rc)
 		rc = braid_buf_puts(b, ") l JOIN person_record pr ON pr.record_key = l.rk"
@@ -679,43 +697,6 @@ static braid_rc run_scan(struct rrun *x, const char *sql)
 	return rc;
 }
 
-/* latest(): the greatest "date|program" per person, then the test on the
- * program (what follows the 11 characters "YYYY-MM-DD|"; empty = none). */
-static braid_rc run_latest(struct rrun *x, const struct rlatest *l)
-{
-	const char **best = calloc((size_t)x->np + 1, sizeof *best);
-	struct braid_arena a;
-	braid_arena_init(&a, 1u << 20);
-	if (!best)
-		return braid_err_set(x->err, BRAID_ENOMEM, "out of memory");
-	struct braid_stmt *st = NULL;
-	int row;
-	braid_rc rc = braid_store_prepare(x->s, l->sql, &st, x->err);
-	while (!rc && !(rc = braid_stmt_step(st, &row, x->err)) && row) {
-		int64_t pn = person_at(x, braid_stmt_int64(st, 0));
-		const char *dp = braid_stmt_text(st, 1);
-		if (pn < 0 || !dp || (best[pn] && strcmp(dp, best[pn]) <= 0))
-			continue;
-		if (!(best[pn] = braid_arena_strdup(&a, dp)))
-			rc = braid_err_set(x->err, BRAID_ENOMEM, "out of memory");
-	}
-	if (st)
-		braid_stmt_finalize(st);
-	for (int64_t pn = 0; !rc && pn < x->np; pn++) {
-		if (!best[pn])
-			continue;
-		const char *prog = strlen(best[pn]) > 11 ? best[pn] + 11 : NULL;
-		int in = 0;
-		for (size_t i = 0; prog && !in && i < l->nvals; i++)
-			in = !strcmp(prog, l->vals[i]);
-		int holds = l->negate ? !in : (prog && in);
-		x->fl[pn] |= CONSIDERED | (holds ? 1ull << (l->bit - 1) : 0);
-	}
-	free(best);
-	braid_arena_release(&a);
-	return rc;
-}
-
 static int eval_post(const int *ops, int n, uint64_t fl)
 {
 	unsigned char st[POST_MAX];
@@ -732,6 +713,102 @@ static int eval_post(const int *ops, int n, uint64_t fl)
 		}
 	}
 	return sp ? st[0] : 0;
+}
+
+/* Which persons' latest() values matter: those for whom some outcome of
+ * the latest() tests writes a row, and the written row (or, for a person
+ * no scan found, whether they are considered at all) depends on it.  The
+ * others keep the SQL's answer without a lookup (an account holder with
+ * no benefit is neither eligible nor enrolled whatever the account says). */
+static void mark_need(const struct rrun *x, const struct braid__rfast *f, unsigned char *need)
+{
+	uint64_t lbits[8];
+	int nl = f->nlat;
+	if (nl > 8) {
+		memset(need, 1, (size_t)x->np);
+		return;
+	}
+	for (int i = 0; i < nl; i++)
+		lbits[i] = 1ull << (f->lat[i].bit - 1);
+	uint64_t last = 0;
+	int last_need = -1;
+	for (int64_t pn = 0; pn < x->np; pn++) {
+		uint64_t w = x->fl[pn];
+		if (last_need >= 0 && w == last) {
+			need[pn] = (unsigned char)last_need;
+			continue;
+		}
+		int any = 0, same = 1, el0 = -1, en0 = -1;
+		for (unsigned a = 0; a < 1u << nl; a++) {
+			uint64_t v = w;
+			for (int i = 0; i < nl; i++)
+				if (a & (1u << i))
+					v |= lbits[i];
+			int el = eval_post(f->el, f->nel, v), en = eval_post(f->en, f->nen, v);
+			any |= el || en;
+			if (el0 >= 0 && (el != el0 || en != en0))
+				same = 0;
+			el0 = el;
+			en0 = en;
+		}
+		last = w;
+		last_need = any && (!same || !(w & CONSIDERED));
+		need[pn] = (unsigned char)last_need;
+	}
+}
+
+/* latest(): the greatest "date|program" per person over the records of
+ * the persons that need it, then the test on the program (what follows
+ * the 11 characters "YYYY-MM-DD|"; empty = none). */
+static braid_rc run_latest(struct rrun *x, const struct rlatest *l, const unsigned char *need)
+{
+	const char **best = calloc((size_t)x->np + 1, sizeof *best);
+	struct braid_arena a;
+	braid_arena_init(&a, 1u << 20);
+	if (!best)
+		return braid_err_set(x->err, BRAID_ENOMEM, "out of memory");
+	braid_rc rc = BRAID_OK;
+	for (size_t i = 0; !rc && i < l->natoms; i++) {
+		struct braid_stmt *rs = NULL, *sk = NULL;
+		int row, row2;
+		rc = braid_store_prepare(x->s, l->recs[i], &rs, x->err);
+		if (!rc)
+			rc = braid_store_prepare(x->s, l->seek[i], &sk, x->err);
+		while (!rc && !(rc = braid_stmt_step(rs, &row, x->err)) && row) {
+			int64_t rk = braid_stmt_int64(rs, 0), pn = person_at(x, rk);
+			if (pn < 0 || !need[pn])
+				continue;
+			braid_stmt_reset(sk);
+			if ((rc = braid_stmt_bind_int64(sk, 1, rk))) {
+				rc = braid_err_set(x->err, rc, "latest: cannot bind a record key");
+				break;
+			}
+			if ((rc = braid_stmt_step(sk, &row2, x->err)) || !row2)
+				continue;
+			const char *dp = braid_stmt_text(sk, 0);
+			if (!dp || (best[pn] && strcmp(dp, best[pn]) <= 0))
+				continue;
+			if (!(best[pn] = braid_arena_strdup(&a, dp)))
+				rc = braid_err_set(x->err, BRAID_ENOMEM, "out of memory");
+		}
+		if (rs)
+			braid_stmt_finalize(rs);
+		if (sk)
+			braid_stmt_finalize(sk);
+	}
+	for (int64_t pn = 0; !rc && pn < x->np; pn++) {
+		if (!best[pn])
+			continue;
+		const char *prog = strlen(best[pn]) > 11 ? best[pn] + 11 : NULL;
+		int in = 0;
+		for (size_t i = 0; prog && !in && i < l->nvals; i++)
+			in = !strcmp(prog, l->vals[i]);
+		int holds = l->negate ? !in : (prog && in);
+		x->fl[pn] |= CONSIDERED | (holds ? 1ull << (l->bit - 1) : 0);
+	}
+	free(best);
+	braid_arena_release(&a);
+	return rc;
 }
 
 static braid_rc write_rows(struct rrun *x, const struct braid__rfast *f)
@@ -780,8 +857,14 @@ braid_rc braid_rules_materialize(struct braid_store *s, const struct braid_qplan
 	braid_rc rc = load_persons(&x);
 	for (int i = 0; !rc && i < f->nscans; i++)
 		rc = run_scan(&x, f->scans[i]);
+	unsigned char *need = NULL;
+	if (!rc && f->nlat && !(need = malloc((size_t)x.np + 1)))
+		rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
+	if (need)
+		mark_need(&x, f, need);
 	for (int i = 0; !rc && i < f->nlat; i++)
-		rc = run_latest(&x, &f->lat[i]);
+		rc = run_latest(&x, &f->lat[i], need);
+	free(need);
 	if (!rc)
 		rc = write_rows(&x, f);
 	free(x.person_of);
