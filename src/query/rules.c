@@ -56,7 +56,7 @@ struct braid__rfast {
 	struct rlatest *lat;
 	int nlat;
 	int *el, nel, *en, nen; /* eligible, enrolled in postfix */
-	const char *final;      /* person_id, eligible, enrolled, zip from temp.q_rf f */
+	const char *zips;       /* record_key, zip5 of the records the ZIP is taken from */
 };
 
 struct rctx {
@@ -397,16 +397,13 @@ static braid_rc fast_form(struct rctx *r, struct braid_qplan *p, size_t qsrc_len
 			rc = BRAID_ENOMEM;
 	}
 	if (!rc) {
+		/* The records braid__q_sql_mode("zip5") reads: q_src's. */
 		braid_buf_reset(&b);
 		rc = braid_buf_append(&b, p->sql.data, qsrc_len);
 		if (!rc)
-			rc = braid_buf_puts(&b, "\nSELECT f.pid AS person_id, f.eligible AS eligible,"
-					    " f.enrolled AS enrolled, ");
-		if (!rc)
-			rc = braid__q_sql_mode(&b, "zip5", "f.pid", p);
-		if (!rc)
-			rc = braid_buf_puts(&b, " AS zip FROM temp.q_rf f ORDER BY f.pid");
-		if (!rc && !(f->final = braid_arena_strndup(&p->arena, b.data, b.len)))
+			rc = braid_buf_puts(&b, "\nSELECT r.record_key, r.zip5 FROM records r WHERE r.zip5 IS NOT NULL"
+					    " AND r.zip5 <> '' AND r.source_id IN (SELECT id FROM q_src)");
+		if (!rc && !(f->zips = braid_arena_strndup(&p->arena, b.data, b.len)))
 			rc = BRAID_ENOMEM;
 	}
 	braid_buf_release(&b);
@@ -610,6 +607,7 @@ struct rrun {
 	int32_t *person_of; /* record_key -> dense person, -1 none */
 	int64_t maxrk;
 	uint32_t *pid_at;   /* dense person -> offset in pids */
+	int32_t *first, *rks; /* person pn's records: rks[first[pn] .. first[pn + 1]) */
 	struct braid_buf pids;
 	int64_t np;
 	uint64_t *fl;
@@ -641,7 +639,9 @@ static braid_rc load_persons(struct rrun *x)
 		return braid_err_set(x->err, BRAID_ETOOBIG, "person_record: record keys beyond 2^31");
 	x->person_of = malloc(((size_t)x->maxrk + 1) * sizeof *x->person_of);
 	x->pid_at = malloc(((size_t)n + 1) * sizeof *x->pid_at);
-	if (!x->person_of || !x->pid_at)
+	x->first = malloc(((size_t)n + 1) * sizeof *x->first);
+	x->rks = malloc(((size_t)n + 1) * sizeof *x->rks);
+	if (!x->person_of || !x->pid_at || !x->first || !x->rks)
 		return braid_err_set(x->err, BRAID_ENOMEM, "out of memory");
 	memset(x->person_of, 0xff, ((size_t)x->maxrk + 1) * sizeof *x->person_of);
 	/* The person-id index covers this (rowid = record_key): no sort. */
@@ -650,8 +650,13 @@ static braid_rc load_persons(struct rrun *x)
 	if (rc)
 		return rc;
 	const char *last = NULL;
+	int64_t nr = 0;
 	while (!(rc = braid_stmt_step(st, &row, x->err)) && row) {
 		int64_t rk = braid_stmt_int64(st, 0);
+		if (nr >= n) {
+			rc = braid_err_set(x->err, BRAID_EINTERNAL, "person_record changed while read");
+			break;
+		}
 		const char *pid = braid_stmt_text(st, 1);
 		if (!pid)
 			pid = "";
@@ -664,6 +669,7 @@ static braid_rc load_persons(struct rrun *x)
 				rc = braid_err_set(x->err, BRAID_ETOOBIG, "person ids beyond 4 GiB");
 				break;
 			}
+			x->first[x->np] = (int32_t)nr;
 			x->pid_at[x->np++] = (uint32_t)x->pids.len;
 			if ((rc = braid_buf_append(&x->pids, pid, strlen(pid) + 1))) {
 				rc = braid_err_set(x->err, rc, "out of memory");
@@ -671,9 +677,11 @@ static braid_rc load_persons(struct rrun *x)
 			}
 		}
 		last = x->pids.data + x->pid_at[x->np - 1];
+		x->rks[nr++] = (int32_t)rk;
 		if (rk >= 0 && rk <= x->maxrk)
 			x->person_of[rk] = (int32_t)(x->np - 1);
 	}
+	x->first[x->np] = (int32_t)nr;
 	braid_stmt_finalize(st);
 	if (rc)
 		return rc;
@@ -811,39 +819,157 @@ static braid_rc run_latest(struct rrun *x, const struct rlatest *l, const unsign
 	return rc;
 }
 
-static braid_rc write_rows(struct rrun *x, const struct braid__rfast *f)
+#define WRITTEN (1ull << 62) /* a person whose row is written (beside the predicate bits) */
+
+/* ZIPs interned: one number per distinct value, so that a record costs an
+ * int and the mode a few comparisons. */
+struct zipset {
+	const char **val;  /* by number */
+	int32_t *slot;     /* open addressing: number + 1, 0 empty */
+	size_t n, cap;     /* cap: slots, a power of two */
+	struct braid_arena a;
+};
+
+static int32_t zip_intern(struct zipset *z, const char *s)
 {
-	braid_rc rc = braid_store_exec(x->s,
-				       "DROP TABLE IF EXISTS temp.q_rf;"
-				       " CREATE TEMP TABLE q_rf(pid TEXT, eligible INTEGER, enrolled INTEGER);"
-				       " SAVEPOINT q_rf",
-				       x->err);
-	if (rc)
-		return rc;
+	if (2 * (z->n + 1) > z->cap) {
+		size_t cap = z->cap ? 2 * z->cap : 1024;
+		int32_t *slot = calloc(cap, sizeof *slot);
+		const char **val = realloc(z->val, cap / 2 * sizeof *val);
+		if (!slot || !val) {
+			free(slot);
+			if (val)
+				z->val = val;
+			return -1;
+		}
+		z->val = val;
+		for (size_t i = 0; i < z->cap; i++) {
+			if (!z->slot[i])
+				continue;
+			const char *v = z->val[z->slot[i] - 1];
+			size_t h = (size_t)braid_hash64(v, strlen(v), 0) & (cap - 1);
+			while (slot[h])
+				h = (h + 1) & (cap - 1);
+			slot[h] = z->slot[i];
+		}
+		free(z->slot);
+		z->slot = slot;
+		z->cap = cap;
+	}
+	size_t h = (size_t)braid_hash64(s, strlen(s), 0) & (z->cap - 1);
+	while (z->slot[h]) {
+		if (!strcmp(z->val[z->slot[h] - 1], s))
+			return z->slot[h] - 1;
+		h = (h + 1) & (z->cap - 1);
+	}
+	const char *v = braid_arena_strdup(&z->a, s);
+	if (!v || z->n >= INT32_MAX - 1)
+		return -1;
+	z->val[z->n] = v;
+	z->slot[h] = (int32_t)++z->n;
+	return (int32_t)z->n - 1;
+}
+
+/* The ZIP of each written person's records (-1 none), for the mode. */
+static braid_rc load_zips(struct rrun *x, const struct braid__rfast *f, struct zipset *z, int32_t *zip_of)
+{
 	struct braid_stmt *st = NULL;
-	rc = braid_store_prepare(x->s, "INSERT INTO temp.q_rf VALUES (?1, ?2, ?3)", &st, x->err);
+	int row;
+	braid_rc rc = braid_store_prepare(x->s, f->zips, &st, x->err);
+	while (!rc && !(rc = braid_stmt_step(st, &row, x->err)) && row) {
+		int64_t rk = braid_stmt_int64(st, 0), pn = person_at(x, rk);
+		const char *v = braid_stmt_text(st, 1);
+		if (pn < 0 || !(x->fl[pn] & WRITTEN) || !v)
+			continue;
+		if ((zip_of[rk] = zip_intern(z, v)) < 0)
+			rc = braid_err_set(x->err, BRAID_ENOMEM, "out of memory");
+	}
+	if (st)
+		braid_stmt_finalize(st);
+	return rc;
+}
+
+/* The most common ZIP over person pn's records, ties to the smallest (as
+ * braid__q_sql_mode: GROUP BY zip ORDER BY count(*) DESC, zip). */
+static const char *zip_mode(const struct rrun *x, const struct zipset *z, const int32_t *zip_of, int64_t pn)
+{
+	int32_t best = -1, bestn = 0;
+	for (int32_t i = x->first[pn]; i < x->first[pn + 1]; i++) {
+		int32_t v = zip_of[x->rks[i]];
+		if (v < 0)
+			continue;
+		int32_t c = 0;
+		for (int32_t j = x->first[pn]; j < x->first[pn + 1]; j++)
+			c += zip_of[x->rks[j]] == v;
+		if (c > bestn || (c == bestn && strcmp(z->val[v], z->val[best]) < 0)) {
+			best = v;
+			bestn = c;
+		}
+	}
+	return best < 0 ? NULL : z->val[best];
+}
+
+/* The rows, in person-id order, straight into the result table. */
+static braid_rc write_rows(struct rrun *x, const struct braid__rfast *f, const char *table)
+{
+	for (int64_t pn = 0; pn < x->np; pn++)
+		if ((x->fl[pn] & CONSIDERED) &&
+		    (eval_post(f->el, f->nel, x->fl[pn]) || eval_post(f->en, f->nen, x->fl[pn])))
+			x->fl[pn] |= WRITTEN;
+	struct zipset z = {0};
+	braid_arena_init(&z.a, 4096);
+	int32_t *zip_of = malloc(((size_t)x->maxrk + 1) * sizeof *zip_of);
+	if (!zip_of)
+		return braid_err_set(x->err, BRAID_ENOMEM, "out of memory");
+	memset(zip_of, 0xff, ((size_t)x->maxrk + 1) * sizeof *zip_of);
+	braid_rc rc = load_zips(x, f, &z, zip_of);
+	struct braid_buf b;
+	braid_buf_init(&b, 0);
+	if (!rc && braid_buf_printf(&b, "DROP TABLE IF EXISTS temp.%s; CREATE TEMP TABLE %s(person_id TEXT,"
+				    " eligible INTEGER, enrolled INTEGER, zip TEXT); SAVEPOINT q_rf", table, table))
+		rc = braid_err_set(x->err, BRAID_ENOMEM, "out of memory");
+	if (!rc)
+		rc = braid_store_exec(x->s, b.data, x->err);
+	int open = !rc;
+	struct braid_stmt *st = NULL;
+	if (!rc) {
+		braid_buf_reset(&b);
+		if (braid_buf_printf(&b, "INSERT INTO temp.%s VALUES (?1, ?2, ?3, ?4)", table))
+			rc = braid_err_set(x->err, BRAID_ENOMEM, "out of memory");
+		else
+			rc = braid_store_prepare(x->s, b.data, &st, x->err);
+	}
 	for (int64_t pn = 0; !rc && pn < x->np; pn++) {
-		if (!(x->fl[pn] & CONSIDERED))
+		if (!(x->fl[pn] & WRITTEN))
 			continue;
-		int el = eval_post(f->el, f->nel, x->fl[pn]), en = eval_post(f->en, f->nen, x->fl[pn]);
-		if (!el && !en)
-			continue;
+		const char *zip = zip_mode(x, &z, zip_of, pn);
 		int row;
 		braid_stmt_reset(st);
 		rc = braid_stmt_bind_text(st, 1, x->pids.data + x->pid_at[pn], -1);
 		if (!rc)
-			rc = braid_stmt_bind_int64(st, 2, el);
+			rc = braid_stmt_bind_int64(st, 2, eval_post(f->el, f->nel, x->fl[pn]));
 		if (!rc)
-			rc = braid_stmt_bind_int64(st, 3, en);
+			rc = braid_stmt_bind_int64(st, 3, eval_post(f->en, f->nen, x->fl[pn]));
+		if (!rc)
+			rc = zip ? braid_stmt_bind_text(st, 4, zip, -1) : braid_stmt_bind_null(st, 4);
 		if (rc)
-			rc = braid_err_set(x->err, rc, "q_rf: cannot bind a row");
+			rc = braid_err_set(x->err, rc, "%s: cannot bind a row", table);
 		else
 			rc = braid_stmt_step(st, &row, x->err);
 	}
 	if (st)
 		braid_stmt_finalize(st);
-	braid_rc rc2 = braid_store_exec(x->s, rc ? "ROLLBACK TO q_rf; RELEASE q_rf" : "RELEASE q_rf", x->err);
-	return rc ? rc : rc2;
+	if (open) {
+		braid_rc rc2 = braid_store_exec(x->s, rc ? "ROLLBACK TO q_rf; RELEASE q_rf" : "RELEASE q_rf", x->err);
+		if (!rc)
+			rc = rc2;
+	}
+	braid_buf_release(&b);
+	free(zip_of);
+	free(z.val);
+	free(z.slot);
+	braid_arena_release(&z.a);
+	return rc;
 }
 
 braid_rc braid_rules_materialize(struct braid_store *s, const struct braid_qplan *p,
@@ -866,22 +992,12 @@ braid_rc braid_rules_materialize(struct braid_store *s, const struct braid_qplan
 		rc = run_latest(&x, &f->lat[i], need);
 	free(need);
 	if (!rc)
-		rc = write_rows(&x, f);
+		rc = write_rows(&x, f, table);
 	free(x.person_of);
 	free(x.pid_at);
+	free(x.first);
+	free(x.rks);
 	free(x.fl);
 	braid_buf_release(&x.pids);
-	if (!rc) {
-		struct braid_buf b;
-		braid_buf_init(&b, 0);
-		rc = braid_buf_printf(&b, "DROP TABLE IF EXISTS temp.%s; CREATE TEMP TABLE %s AS %s", table, table,
-				      f->final);
-		if (rc)
-			rc = braid_err_set(err, rc, "out of memory");
-		else
-			rc = braid_store_exec(s, b.data, err);
-		braid_buf_release(&b);
-	}
-	braid_store_exec(s, "DROP TABLE IF EXISTS temp.q_rf", NULL);
 	return rc;
 }
