@@ -20,6 +20,13 @@
  * The people considered are those with an event that some predicate of
  * the program looks at; `not` is evaluated among them.  It does not
  * decide who may see the result (the caller asks the policy layer).
+ *
+ * braid_rules_materialize runs a plan: when the program has no person-
+ * attribute conditions it does the grouping in C (the "fast form" below:
+ * the same scans and lookups, integer person numbers, the conditions over
+ * flag words, latest() looked up only where it can change a row), which
+ * gives the rows of the SQL in about half the time; otherwise the SQL.
+ * `--explain` shows the SQL, the definition of the answer.
  */
 #include "query_int.h"
 
@@ -598,9 +605,10 @@ braid_rc braid_rules_compile(const struct braid_query *q, const struct braid_qca
  * Persons get dense numbers in person-id order from one read of
  * person_record's person-id index; every scan ORs its bits into a flag
  * word per person (integer work, no grouping by text ids); the conditions
- * run over the flag words; the rows kept go to temp.q_rf in person-id
- * order and the plan's own ZIP expression finishes the table.  The rows
- * are those of the plan's SQL (tests/unit/test_rules_fast.c checks it). */
+ * run over the flag words; the rows kept, with the mode of their records'
+ * ZIPs, go straight into the result table in person-id order.  The rows
+ * are those of the plan's SQL (tests/unit/test_rules_fast.c checks it on a
+ * generated store, bench/query/bench_query.c at a million people). */
 
 struct rrun {
 	struct braid_store *s;
