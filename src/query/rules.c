@@ -47,7 +47,8 @@ enum { OP_PAND = -1, OP_POR = -2, OP_PNOT = -3 };
  * (the SQL's lookup, one record at a time), then per person the greatest;
  * bit set when the program is (or, negated, is not) one of vals. */
 struct rlatest {
-	const char **seek; /* per atom: its latest event of record ?1 as "date|program" */
+	const char **seek; /* per atom: rk and its latest event as "date|program" for each
+	                    * record key of the JSON array ?1 (one statement for all) */
 	const char **recs; /* per atom: the records of the sources producing it */
 	size_t natoms;
 	int bit, negate;
@@ -228,7 +229,8 @@ static braid_rc set_cte(struct rctx *r, const struct r_node *n, int *id)
 		struct braid_buf t1;
 		braid_buf_init(&t1, 1u << 20);
 		if (!rc)
-			rc = braid_buf_printf(&t1, "%.*s AND e.record_key = ?1 ORDER BY e.start_date DESC LIMIT 1",
+			rc = braid_buf_printf(&t1, "SELECT j.value, (%.*s AND e.record_key = j.value"
+					      " ORDER BY e.start_date DESC LIMIT 1) FROM json_each(?1) j",
 					      (int)(s1 - s0), b->data + s0);
 		if (!rc && !(l->seek[i] = braid_arena_strdup(&r->p->arena, t1.data)))
 			rc = BRAID_ENOMEM;
@@ -830,34 +832,41 @@ static braid_rc run_latest(struct rrun *x, const struct rlatest *l, const unsign
 	if (!best)
 		return braid_err_set(x->err, BRAID_ENOMEM, "out of memory");
 	braid_rc rc = BRAID_OK;
+	struct braid_buf keys;
+	braid_buf_init(&keys, 0);
 	for (size_t i = 0; !rc && i < l->natoms; i++) {
 		struct braid_stmt *rs = NULL, *sk = NULL;
-		int row, row2;
-		rc = braid_store_prepare(x->s, l->recs[i], &rs, x->err);
+		int row;
+		braid_buf_reset(&keys);
+		rc = braid_buf_putc(&keys, '[');
 		if (!rc)
-			rc = braid_store_prepare(x->s, l->seek[i], &sk, x->err);
+			rc = braid_store_prepare(x->s, l->recs[i], &rs, x->err);
 		while (!rc && !(rc = braid_stmt_step(rs, &row, x->err)) && row) {
 			int64_t rk = braid_stmt_int64(rs, 0), pn = person_at(x, rk);
-			if (pn < 0 || !need[pn])
-				continue;
-			braid_stmt_reset(sk);
-			if ((rc = braid_stmt_bind_int64(sk, 1, rk))) {
-				rc = braid_err_set(x->err, rc, "latest: cannot bind a record key");
-				break;
-			}
-			if ((rc = braid_stmt_step(sk, &row2, x->err)) || !row2)
-				continue;
-			const char *dp = braid_stmt_text(sk, 0);
-			if (!dp || (best[pn] && strcmp(dp, best[pn]) <= 0))
-				continue;
-			if (!(best[pn] = braid_arena_strdup(&a, dp)))
+			if (pn >= 0 && need[pn] && braid_buf_printf(&keys, "%s%lld", keys.len > 1 ? "," : "", (long long)rk))
 				rc = braid_err_set(x->err, BRAID_ENOMEM, "out of memory");
 		}
 		if (rs)
 			braid_stmt_finalize(rs);
+		if (!rc && braid_buf_putc(&keys, ']'))
+			rc = braid_err_set(x->err, BRAID_ENOMEM, "out of memory");
+		if (!rc)
+			rc = braid_store_prepare(x->s, l->seek[i], &sk, x->err);
+		if (!rc && braid_stmt_bind_text(sk, 1, keys.data, (long)keys.len))
+			rc = braid_err_set(x->err, BRAID_EINTERNAL, "latest: cannot bind the record keys");
+		while (!rc && !(rc = braid_stmt_step(sk, &row, x->err)) && row) {
+			int64_t pn = person_at(x, braid_stmt_int64(sk, 0));
+			/* no event: NULL (which braid_stmt_text would give as "") */
+			const char *dp = braid_stmt_is_null(sk, 1) ? NULL : braid_stmt_text(sk, 1);
+			if (pn < 0 || !dp || (best[pn] && strcmp(dp, best[pn]) <= 0))
+				continue;
+			if (!(best[pn] = braid_arena_strdup(&a, dp)))
+				rc = braid_err_set(x->err, BRAID_ENOMEM, "out of memory");
+		}
 		if (sk)
 			braid_stmt_finalize(sk);
 	}
+	braid_buf_release(&keys);
 	for (int64_t pn = 0; !rc && pn < x->np; pn++) {
 		if (!best[pn])
 			continue;
