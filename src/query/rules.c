@@ -44,7 +44,7 @@
 enum { OP_PAND = -1, OP_POR = -2, OP_PNOT = -3 };
 
 /* latest() in the fast form: per record "date|program" of its latest event
- * (the SQL's lookup, one record at a time), then per person the greatest;
+ * (the SQL's lookup, for the records that need it), then per person the greatest;
  * bit set when the program is (or, negated, is not) one of vals. */
 struct rlatest {
 	const char **seek; /* per atom: rk and its latest event as "date|program" for each
@@ -675,7 +675,7 @@ static braid_rc load_persons(struct rrun *x)
 				rc = braid_err_set(x->err, BRAID_EINTERNAL, "person_record changed while read");
 				break;
 			}
-			if (x->pids.len > UINT32_MAX - 4096) {
+			if (x->pids.len + strlen(pid) + 1 > UINT32_MAX) {
 				rc = braid_err_set(x->err, BRAID_ETOOBIG, "person ids beyond 4 GiB");
 				break;
 			}
