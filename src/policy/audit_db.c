@@ -259,10 +259,30 @@ braid_rc braid__audit_db_insert(struct braid__audit_db *a, const struct braid_au
 	return run(a, k, err);
 }
 
-static void copy_col(sqlite3_stmt *st, int col, char *dst, size_t n)
+/* The text columns of an entry in AUDIT_COLS order, read through TEXT
+ * (NULL read as ""); one table of columns for every reader of the log,
+ * whether it reads audit.db or a pre-move log in braid.db. */
+void braid__audit_entry_fill(struct braid_audit_entry *e, const char *(*text)(void *st, int col),
+			     void *st)
 {
-	const unsigned char *t = sqlite3_column_text(st, col);
-	snprintf(dst, n, "%s", t ? (const char *)t : "");
+	struct { char *dst; size_t n; int col; } t[] = {
+		{e->time, sizeof e->time, 1}, {e->user, sizeof e->user, 2},
+		{e->role, sizeof e->role, 3}, {e->org, sizeof e->org, 4},
+		{e->agreement, sizeof e->agreement, 5}, {e->purpose, sizeof e->purpose, 6},
+		{e->action, sizeof e->action, 7}, {e->sources, sizeof e->sources, 8},
+		{e->query_hash, sizeof e->query_hash, 10}, {e->decision, sizeof e->decision, 11},
+		{e->reason, sizeof e->reason, 12}, {e->prev_hash, sizeof e->prev_hash, 13},
+		{e->hash, sizeof e->hash, 14},
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		const char *v = text(st, t[i].col);
+		snprintf(t[i].dst, t[i].n, "%s", v ? v : "");
+	}
+}
+
+static const char *sq_text(void *st, int col)
+{
+	return (const char *)sqlite3_column_text(st, col);
 }
 
 braid_rc braid__audit_db_scan(struct braid__audit_db *a, const char *user, const char *since,
@@ -289,17 +309,7 @@ braid_rc braid__audit_db_scan(struct braid__audit_db *a, const char *user, const
 		struct braid_audit_entry e;
 		memset(&e, 0, sizeof e);
 		e.seq = sqlite3_column_int64(st, 0);
-		struct { char *dst; size_t n; int col; } t[] = {
-			{e.time, sizeof e.time, 1}, {e.user, sizeof e.user, 2},
-			{e.role, sizeof e.role, 3}, {e.org, sizeof e.org, 4},
-			{e.agreement, sizeof e.agreement, 5}, {e.purpose, sizeof e.purpose, 6},
-			{e.action, sizeof e.action, 7}, {e.sources, sizeof e.sources, 8},
-			{e.query_hash, sizeof e.query_hash, 10}, {e.decision, sizeof e.decision, 11},
-			{e.reason, sizeof e.reason, 12}, {e.prev_hash, sizeof e.prev_hash, 13},
-			{e.hash, sizeof e.hash, 14},
-		};
-		for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-			copy_col(st, t[i].col, t[i].dst, t[i].n);
+		braid__audit_entry_fill(&e, sq_text, st);
 		e.rows = sqlite3_column_int64(st, 9);
 		if (cb(ctx, &e, sqlite3_column_int64(st, 15)))
 			break;

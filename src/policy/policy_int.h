@@ -47,6 +47,9 @@ braid_rc braid__audit_db_insert(struct braid__audit_db *a, const struct braid_au
 /* Entries in stored order (by_pos: for verification) or in seq order
  * filtered by user and since (NULL = any); cb gets each with its stored
  * position; non-zero stops. */
+/* Fill E's text columns (AUDIT_COLS order) from a row read through TEXT. */
+void braid__audit_entry_fill(struct braid_audit_entry *e, const char *(*text)(void *st, int col),
+			     void *st);
 braid_rc braid__audit_db_scan(struct braid__audit_db *a, const char *user, const char *since,
 			      int by_pos,
 			      int (*cb)(void *ctx, const struct braid_audit_entry *e, int64_t pos),

@@ -174,6 +174,11 @@ static braid_rc audit_path(struct braid_store *s, char *out, size_t n, struct br
 
 /* Move the log of a workspace made before audit.db (see the top of the
  * file).  Nothing to do when braid.db has no policy_audit table. */
+static const char *stmt_text(void *st, int col)
+{
+	return braid_stmt_text(st, col);
+}
+
 static braid_rc migrate(struct braid_policy *p, struct braid_err *err)
 {
 	struct braid_stmt *st;
@@ -233,17 +238,7 @@ static braid_rc migrate(struct braid_policy *p, struct braid_err *err)
 		struct braid_audit_entry e;
 		memset(&e, 0, sizeof e);
 		e.seq = braid_stmt_int64(st, 0);
-		struct { char *dst; size_t n; int col; } t[] = {
-			{e.time, sizeof e.time, 1}, {e.user, sizeof e.user, 2},
-			{e.role, sizeof e.role, 3}, {e.org, sizeof e.org, 4},
-			{e.agreement, sizeof e.agreement, 5}, {e.purpose, sizeof e.purpose, 6},
-			{e.action, sizeof e.action, 7}, {e.sources, sizeof e.sources, 8},
-			{e.query_hash, sizeof e.query_hash, 10}, {e.decision, sizeof e.decision, 11},
-			{e.reason, sizeof e.reason, 12}, {e.prev_hash, sizeof e.prev_hash, 13},
-			{e.hash, sizeof e.hash, 14},
-		};
-		for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-			snprintf(t[i].dst, t[i].n, "%s", braid_stmt_text(st, t[i].col));
+		braid__audit_entry_fill(&e, stmt_text, st);
 		e.rows = braid_stmt_int64(st, 9);
 		if ((rc = braid__audit_db_insert(p->adb, &e, braid_stmt_int64(st, 15), err)))
 			break;
