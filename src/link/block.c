@@ -29,7 +29,7 @@ static const char *const rule_names[R__COUNT] = {
 	"ssn", "dob", "last_phonetic+first_initial", "first+birth_year",
 	"zip+last", "first+zip", "phone", "email", "other_id",
 	"first_phonetic+last_phonetic", "first+address", "first+last_initial",
-	"city+initials",
+	"city+initials", "first+birth_day_month",
 };
 
 /* A rule id is a base rule, optionally refined by one more attribute
@@ -98,6 +98,8 @@ static uint32_t base_covers(int rule)
 				  B(BRAID_LC_CITY);
 	case R_FIRST_LI: return B(BRAID_LC_FIRST) | B(BRAID_LC_LAST);
 	case R_CITY_INITIALS: return B(BRAID_LC_CITY) | B(BRAID_LC_FIRST) | B(BRAID_LC_LAST);
+	/* the year stays free: the date comparison is not fixed by the key */
+	case R_FIRST_DM: return B(BRAID_LC_FIRST);
 	default: return 0;
 	}
 }
@@ -170,6 +172,11 @@ static uint64_t base_key(int rule, const struct braid__lrec *r)
 	case R_FIRST_LI:
 		return r->first && r->li ? key2(rule, r->first_nick ? r->first_nick : r->first,
 						(uint8_t)r->li) : 0;
+	case R_FIRST_DM:
+		return r->first && r->m && r->d
+			       ? key2(rule, r->first_nick ? r->first_nick : r->first,
+				      (uint64_t)r->m * 100u + r->d)
+			       : 0;
 	case R_CITY_INITIALS:
 		return r->city && r->fi && r->li
 			       ? key2(rule, r->city, (uint64_t)(uint8_t)r->fi << 8 | (uint8_t)r->li)
@@ -325,7 +332,7 @@ static void choose_rules(struct braid_linker *l)
 {
 	static const int cand[] = {R_SSN, R_DOB, R_LASTPH_FI, R_FIRST_BY, R_FIRST_LI, R_ZIP_LAST,
 				   R_FIRST_ADDR, R_FIRST_ZIP, R_PHONE, R_EMAIL, R_OTHER,
-				   R_FIRSTPH_LASTPH, R_CITY_INITIALS};
+				   R_FIRSTPH_LASTPH, R_CITY_INITIALS, R_FIRST_DM};
 	uint64_t need = l->n / 100 > 2 ? l->n / 100 : 2;
 	l->nrules = 0;
 	int have_addr = 0, have_by = 0;
@@ -402,6 +409,7 @@ static braid_rc refine_rules(struct braid_linker *l)
 		 * year and month are the narrower second attributes */
 		case R_LASTPH_FI: case R_FIRSTPH_LASTPH: f1 = REF_BY; f2 = REF_BM; break;
 		case R_FIRST_BY: f1 = REF_LI; f2 = REF_BM; break;
+		case R_FIRST_DM: f1 = REF_LI; f2 = REF_ZIP; break;
 		case R_ZIP_LAST: f1 = REF_FI; f2 = REF_BY; break;
 		case R_FIRST_ZIP: f1 = REF_LI; f2 = REF_BY; break;
 		case R_FIRST_LI: f1 = REF_ZIP; f2 = REF_BM; break;

@@ -114,7 +114,7 @@ int braid__cmp_digits(const char *a, size_t la, const char *b, size_t lb);
 enum braid__rule_id {
 	R_SSN = 0, R_DOB, R_LASTPH_FI, R_FIRST_BY, R_ZIP_LAST, R_FIRST_ZIP,
 	R_PHONE, R_EMAIL, R_OTHER, R_FIRSTPH_LASTPH, R_FIRST_ADDR, R_FIRST_LI,
-	R_CITY_INITIALS, R__COUNT
+	R_CITY_INITIALS, R_FIRST_DM, R__COUNT
 };
 #define BRAID__MAX_RULES 16
 /* Key of rule for record r; 0 = the record has no key for the rule. */

@@ -448,6 +448,35 @@ TEST(link_background_population_is_linked_well)
 	braid_linker_free(l);
 }
 
+/* Whether records A and A + 1 were compared (met by some blocking rule). */
+static int pair_compared(struct braid_linker *l, uint32_t a)
+{
+	struct braid_link_pair *pairs;
+	size_t n;
+	struct braid_err err = {0};
+	if (braid_linker_pairs(l, -1e9, &pairs, &n, &err))
+		TEST_FAIL_("pairs: %s", err.msg);
+	int compared = 0;
+	for (size_t i = 0; i < n; i++)
+		compared |= pairs[i].a == a && pairs[i].b == a + 1;
+	free(pairs);
+	return compared;
+}
+
+/* Whether a rule whose name starts with PREFIX is in the linker's plan. */
+static int plan_has(struct braid_linker *l, const char *prefix)
+{
+	const struct braid_link_rule_plan *pl;
+	size_t np;
+	struct braid_err err = {0};
+	if (braid_linker_plan(l, &pl, &np, &err))
+		TEST_FAIL_("plan: %s", err.msg);
+	int found = 0;
+	for (size_t i = 0; i < np; i++)
+		found |= !strncmp(pl[i].name, prefix, strlen(prefix));
+	return found;
+}
+
 TEST(link_without_dates_first_name_and_last_initial_block)
 {
 	/* no dates of birth: first name + birth year cannot block, and first
@@ -473,14 +502,7 @@ TEST(link_without_dates_first_name_and_last_initial_block)
 	for (size_t i = 0; i < np; i++)
 		found |= !strcmp(pl[i].name, "first+last_initial");
 	ASSERT(found);
-	struct braid_link_pair *pairs;
-	size_t n;
-	ASSERT_EQ(braid_linker_pairs(l, -1e9, &pairs, &n, &err), BRAID_OK);
-	int compared = 0;
-	for (size_t i = 0; i < n; i++)
-		compared |= pairs[i].a == a && pairs[i].b == a + 1;
-	free(pairs);
-	ASSERT(compared);
+	ASSERT(pair_compared(l, a));
 	braid_linker_free(l);
 	/* with dates, first name + birth year is there and this rule is not */
 	p.n = 0;
@@ -489,6 +511,24 @@ TEST(link_without_dates_first_name_and_last_initial_block)
 	ASSERT_EQ(braid_linker_plan(l, &pl, &np, &err), BRAID_OK);
 	for (size_t i = 0; i < np; i++)
 		ASSERT(strcmp(pl[i].name, "first+last_initial") != 0);
+	braid_linker_free(l);
+}
+
+TEST(link_first_name_and_birth_day_month_block)
+{
+	/* RLdata10000's never-compared duplicates: a surname typo that
+	 * changes its sound (BAUER / BQUER) and a replaced birth year, no
+	 * address or ZIP.  Neither the date, nor the surname sound, nor first
+	 * name + birth year agrees; first name + day and month does. */
+	static struct people p;
+	p.n = 0;
+	background(&p, 100);
+	uint32_t a = (uint32_t)p.n;
+	add(&p, "GWENDOLYN", "BAUER", "1961-04-17", "", "", "");
+	add(&p, "GWENDOLYN", "BQUER", "1983-04-17", "", "", "");
+	struct braid_linker *l = run(&p, NULL);
+	ASSERT(plan_has(l, "first+birth_day_month"));
+	ASSERT(pair_compared(l, a));
 	braid_linker_free(l);
 }
 
