@@ -597,6 +597,25 @@ static void *worker_run(void *arg)
 	return NULL;
 }
 
+void braid__run_threads(int nt, void *(*fn)(void *), void *args, size_t size)
+{
+	pthread_t th[64];
+	char started[64] = {0};
+	char *a = args;
+	if (nt > 64)
+		nt = 64;
+	for (int t = 1; t < nt; t++)
+		started[t] = pthread_create(&th[t], NULL, fn, a + (size_t)t * size) == 0;
+	fn(a);
+	/* a thread that could not start has its share done here */
+	for (int t = 1; t < nt; t++) {
+		if (started[t])
+			pthread_join(th[t], NULL);
+		else
+			fn(a + (size_t)t * size);
+	}
+}
+
 braid_rc braid__link_block(struct braid_linker *l, struct braid_err *err)
 {
 	struct blocking b = {0};
@@ -610,26 +629,13 @@ braid_rc braid__link_block(struct braid_linker *l, struct braid_err *err)
 	}
 	int nt = l->opts.threads;
 	struct worker *ws = calloc((size_t)nt, sizeof *ws);
-	pthread_t *th = calloc((size_t)nt, sizeof *th);
-	if (!ws || !th) {
-		free(ws);
-		free(th);
+	if (!ws) {
 		blocking_release(&b, l->nrules);
 		return braid_err_set(err, BRAID_ENOMEM, "link: out of memory");
 	}
-	char started[64] = {0};
 	for (int t = 0; t < nt; t++)
 		ws[t] = (struct worker){.l = l, .b = &b, .tid = t, .nthreads = nt};
-	for (int t = 1; t < nt; t++)
-		started[t] = pthread_create(&th[t], NULL, worker_run, &ws[t]) == 0;
-	worker_run(&ws[0]);
-	/* a thread that could not start has its share done here */
-	for (int t = 1; t < nt; t++) {
-		if (started[t])
-			pthread_join(th[t], NULL);
-		else
-			worker_run(&ws[t]);
-	}
+	braid__run_threads(nt, worker_run, ws, sizeof *ws);
 	for (int t = 0; t < nt && !rc; t++)
 		rc = ws[t].rc;
 	/* merge: worker 0's histogram and pairs become the linker's */
@@ -673,7 +679,6 @@ braid_rc braid__link_block(struct braid_linker *l, struct braid_err *err)
 		free(ws[t].pairs);
 	}
 	free(ws);
-	free(th);
 	blocking_release(&b, l->nrules);
 	if (rc)
 		return braid_err_set(err, rc, "link: comparing blocked pairs failed: %s",

@@ -23,7 +23,6 @@
 #include "link_int.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -279,24 +278,12 @@ static braid_rc compare_all(struct braid_linker *l, const uint8_t *is_new,
 {
 	int nt = l->opts.threads;
 	struct job *jobs = calloc((size_t)nt, sizeof *jobs);
-	pthread_t *th = calloc((size_t)nt, sizeof *th);
-	char *started = calloc((size_t)nt, 1);
-	braid_rc rc = jobs && th && started ? BRAID_OK : BRAID_ENOMEM;
+	braid_rc rc = jobs ? BRAID_OK : BRAID_ENOMEM;
 	for (int t = 0; t < nt && !rc; t++)
 		jobs[t] = (struct job){.l = l, .is_new = is_new, .b = b, .known = known,
 				       .nknown = nknown, .tid = t, .nt = nt};
-	if (!rc) {
-		for (int t = 1; t < nt; t++)
-			started[t] = pthread_create(&th[t], NULL, job_run, &jobs[t]) == 0;
-		job_run(&jobs[0]);
-		/* a thread that could not start has its share done here */
-		for (int t = 1; t < nt; t++) {
-			if (started[t])
-				pthread_join(th[t], NULL);
-			else
-				job_run(&jobs[t]);
-		}
-	}
+	if (!rc)
+		braid__run_threads(nt, job_run, jobs, sizeof *jobs);
 	for (int k = 0; k < l->nrules; k++)
 		l->plan[k].new_pairs = 0;
 	for (int t = 0; t < nt && jobs; t++) {
@@ -312,8 +299,6 @@ static braid_rc compare_all(struct braid_linker *l, const uint8_t *is_new,
 		free(jb->o.w);
 	}
 	free(jobs);
-	free(th);
-	free(started);
 	return rc;
 }
 

@@ -110,6 +110,11 @@ enum { BRAID__JW_AUTO, BRAID__JW_SCALAR, BRAID__JW_GENERAL };
 double braid__jaro_winkler_path(const char *a, size_t la, const char *b, size_t lb, int path);
 int braid__cmp_digits(const char *a, size_t la, const char *b, size_t lb);
 
+/* Run fn(&args[t]) for t < nt (args: nt structs SIZE bytes apart, nt <=
+ * 64), t = 0 on the calling thread; a thread that cannot start has its
+ * share run here, so every share is done when this returns. */
+void braid__run_threads(int nt, void *(*fn)(void *), void *args, size_t size);
+
 /* ------------------------------------------------------------ blocking */
 enum braid__rule_id {
 	R_SSN = 0, R_DOB, R_LASTPH_FI, R_FIRST_BY, R_ZIP_LAST, R_FIRST_ZIP,
