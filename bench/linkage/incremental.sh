@@ -5,8 +5,8 @@
 # loaded except the last HOLD rows of each source file (default 1 %), linked
 # from scratch, then the held-back rows are loaded and `braid link` runs
 # incrementally with the saved model; its wall time is broken down (read
-# identities from the vault, read the index and earlier pairs, prepare the
-# linker, link, store).  Finally a full re-link with the kept model checks
+# the saved state and the new records, prepare them, link, update the person
+# index, store the run, save the state).  Finally a full re-link with the kept model checks
 # that the persons are the same.
 #
 #   bash bench/linkage/incremental.sh [BUILD_DIR] [PEOPLE] [HOLD_PERCENT]
@@ -62,7 +62,7 @@ w = d["wall"]
 print("incremental: mode %s, %d new records against %d, %d pairs compared, %d persons "
       "(%d new, %d unchanged, %d merged)" % (d["mode"], d["new_records"], d["records"] - d["new_records"],
       d["pairs_compared"], d["persons"], d["created"], d["unchanged"], d["merged"]))
-print("  wall: " + ", ".join("%s %.2f s" % (k, w[k]) for k in ("read", "index", "pairs", "prepare", "link", "apply", "store", "total")))
+print("  wall: " + ", ".join("%s %.2f s" % (k, w[k]) for k in ("read", "prepare", "link", "apply", "store", "state", "total")))
 print("  process: wall %s, user %s s, sys %s s, peak RSS %.0f MiB" % (
       get("Elapsed (wall clock) time (h:mm:ss or m:ss)"), get("User time (seconds)"),
       get("System time (seconds)"), int(get("Maximum resident set size (kbytes)")) / 1024))

@@ -101,12 +101,20 @@ braid_rc braid_linker_plan(struct braid_linker *l,
 			   const struct braid_link_rule_plan **rules, size_t *nrules,
 			   struct braid_err *err);
 
+/* Clerical decisions (borrowed, indexes into this linker's records) to use
+ * instead of opts.labels: a caller that learns the records' indexes only
+ * from the linker (a restored one) gives them here, before running. */
+void braid_linker_set_labels(struct braid_linker *l, const struct braid_link_label *labels,
+			     size_t n);
+
 /* Run everything: block, estimate u and m, score, threshold, cluster. */
 braid_rc braid_linker_run(struct braid_linker *l, struct braid_err *err);
 
 /* Results (after run; borrowed). */
 struct braid_link_stats {
 	uint64_t records, pairs_compared, pairs_accepted, pairs_review;
+	/* a restored run: kept pairs scored again from their saved vectors */
+	uint64_t pairs_rescored;
 	uint64_t clusters, clusters_split; /* split by the anti-chaining guard */
 	double threshold;       /* match weight at or above which pairs link */
 	double review_low;      /* review band: [review_low, threshold) */
@@ -202,5 +210,39 @@ struct braid_link_known_pair {
 braid_rc braid_linker_run_incremental(struct braid_linker *l, const uint8_t *is_new,
 				      struct braid_link_known_pair *known, size_t nknown,
 				      struct braid_err *err);
+
+/* ---------------------------------------------------------------- saved state
+ * (state.c) After a run, the linker's prepared records (interned strings,
+ * phonetic codes, parsed dates), term frequencies, clusters and the pairs
+ * it kept (at or above the review band, with their comparison vectors)
+ * can be written out, so that the next incremental run starts from them:
+ * it prepares only the new records and scores the kept pairs again from
+ * their vectors, instead of reading, preparing and comparing everything
+ * again.  The bytes hold identifiers: the caller stores them sealed
+ * (braid_cache_*) and decides whether they are current. */
+typedef braid_rc (*braid_link_put_fn)(void *ctx, const void *p, size_t n,
+				      struct braid_err *err);
+typedef braid_rc (*braid_link_get_fn)(void *ctx, void *p, size_t n, struct braid_err *err);
+/* Write the state of a linker that has run (any kind of run). */
+braid_rc braid_linker_state_write(const struct braid_linker *l, braid_link_put_fn put,
+				  void *ctx, struct braid_err *err);
+/* A linker from a written state plus nmore new records (borrowed, like
+ * braid_linker_new's), which take the indexes after the restored ones.
+ * Load the model (braid_linker_load_model), then braid_linker_run_restored.
+ * NULL with err set when the state is not one this build wrote. */
+struct braid_linker *braid_linker_state_read(braid_link_get_fn get, void *ctx,
+					     const struct braid_identity *more, size_t nmore,
+					     const struct braid_link_opts *opts,
+					     struct braid_err *err);
+/* Records restored from the state (those after them are new), and the
+ * cluster of each in the run that wrote it. */
+size_t braid_linker_restored(const struct braid_linker *l);
+const uint32_t *braid_linker_restored_clusters(const struct braid_linker *l);
+/* Record key per record (the identities' record_key; restored ones from
+ * the state), n entries. */
+const int64_t *braid_linker_keys(const struct braid_linker *l);
+/* braid_linker_run_incremental for a restored linker: the new records
+ * against all, the saved pairs scored again from their vectors. */
+braid_rc braid_linker_run_restored(struct braid_linker *l, struct braid_err *err);
 
 #endif

@@ -48,6 +48,15 @@ braid_rc braid_pindex_apply(struct braid_store *s, const int64_t *keys,
 			    const uint32_t *clusters, size_t n, const char *reason,
 			    struct braid_pindex_stats *stats, struct braid_err *err);
 
+/* braid_pindex_apply for a part of the index: keys/clusters hold every
+ * record of the clusters that changed and every record of the persons those
+ * records belonged to before; the index outside the part (records, persons,
+ * history) is left as it is, and stats count the part only (the caller
+ * adds the persons it left alone). */
+braid_rc braid_pindex_apply_part(struct braid_store *s, const int64_t *keys,
+				 const uint32_t *clusters, size_t n, const char *reason,
+				 struct braid_pindex_stats *stats, struct braid_err *err);
+
 /* The person id of a record into out (BRAID_PERSON_ID_LEN + 1 bytes);
  * BRAID_ENOTFOUND when the record is not in the index. */
 braid_rc braid_pindex_person_of(struct braid_store *s, int64_t record_key,
@@ -101,5 +110,41 @@ const char *braid_recset_source(const struct braid_recset *rs, int64_t source_id
 braid_rc braid_recset_lookup(const struct braid_recset *rs, const char *source,
 			     const char *record_id, int64_t *record_key,
 			     struct braid_err *err);
+
+/* ------------------------------------------------------------ saved link state
+ * (src/link/linkstate.c) After a run, the linker's state (braid/link.h,
+ * "saved state") is sealed into the workspace's "link" cache with the
+ * counters below; the next run starts from it when they still hold: it
+ * reads only the records of later batches and rewrites only the part of
+ * the person index whose clusters changed. */
+struct braid_link_opts;
+struct braid_linker;
+struct braid_linkstate {
+	int64_t run;       /* the latest link run (link_run.id) */
+	int64_t deleted;   /* records deleted so far (a trigger counts them) */
+	int64_t max_batch; /* the latest batch */
+};
+/* The counters as they are now (before a run reads its records). */
+braid_rc braid_linkstate_now(struct braid_store *s, struct braid_linkstate *now,
+			     struct braid_err *err);
+/* Seal l's state with the counters at (at->run = the run just committed).
+ * On failure no state is left (the next run links everything). */
+braid_rc braid_linkstate_save(struct braid_store *s, const struct braid_linker *l,
+			      const struct braid_linkstate *at, struct braid_err *err);
+void braid_linkstate_drop(struct braid_store *s);
+/* A linker restored from the saved state with the records of later batches
+ * added (read into rs, which the linker borrows), when the state is
+ * current; otherwise *out NULL and *why says why (BRAID_OK both ways: an
+ * error is a store that fails). */
+braid_rc braid_linkstate_restore(struct braid_store *s, const struct braid_linkstate *now,
+				 const struct braid_link_opts *opts, struct braid_recset *rs,
+				 struct braid_linker **out, const char **why,
+				 struct braid_err *err);
+/* After a restored linker ran: the person index updated for the clusters
+ * that differ from the saved run's (braid_pindex_apply_part), stats for
+ * the whole index. */
+braid_rc braid_linkstate_apply(struct braid_store *s, const struct braid_linker *l,
+			       const char *reason, struct braid_pindex_stats *ps,
+			       struct braid_err *err);
 
 #endif

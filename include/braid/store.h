@@ -215,6 +215,37 @@ braid_rc braid_store_rid_scan(struct braid_store *s, int64_t source_id,
 			      int (*cb)(void *ctx, int64_t key, int64_t hash),
 			      void *ctx, struct braid_err *err);
 
+/* ------------------------------------------------------------ sealed caches
+ * (src/store/cache.c) A cache is a file in the workspace, NAME.cache, with
+ * derived data that a later command may start from instead of computing it
+ * again (the linker's prepared records).  It holds identifiers, so it is
+ * sealed under a key derived from the vault key (a key rotation makes it
+ * unreadable); it is written whole to a temporary file and renamed, so a
+ * reader sees a whole cache or the previous one.  A cache is never the only
+ * copy of anything: a reader that cannot use it (BRAID_ENOTFOUND: none;
+ * BRAID_ECRYPTO: another key, truncated or altered) computes instead.  What
+ * makes a cache current (a run number, counters) is the caller's to store
+ * inside it and check. */
+struct braid_cache_w;
+struct braid_cache_r;
+braid_rc braid_cache_create(struct braid_store *s, const char *name,
+			    struct braid_cache_w **out, struct braid_err *err);
+braid_rc braid_cache_put(struct braid_cache_w *w, const void *p, size_t n,
+			 struct braid_err *err);
+/* Seal the rest and put the file in place; frees w whatever happens. */
+braid_rc braid_cache_commit(struct braid_cache_w *w, struct braid_err *err);
+/* Frees w and removes the temporary file (NULL accepted). */
+void braid_cache_abort(struct braid_cache_w *w);
+braid_rc braid_cache_open(struct braid_store *s, const char *name,
+			  struct braid_cache_r **out, struct braid_err *err);
+/* Exactly n bytes, in the order they were put. */
+braid_rc braid_cache_get(struct braid_cache_r *r, void *p, size_t n, struct braid_err *err);
+/* BRAID_OK when everything put has been read and the cache ends there. */
+braid_rc braid_cache_end(struct braid_cache_r *r, struct braid_err *err);
+void braid_cache_close(struct braid_cache_r *r); /* NULL accepted */
+/* Remove NAME.cache (when there is one). */
+void braid_cache_drop(struct braid_store *s, const char *name);
+
 /* ------------------------------------------------------------- rejects */
 struct braid_reject {
 	int64_t id;           /* reject_add: 0 = assigned by the store */

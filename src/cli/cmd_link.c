@@ -62,7 +62,23 @@ static void close_session(struct session *ss)
 
 /* ------------------------------------------------------------ braid link */
 
-static braid_rc load_labels(struct braid_store *s, const struct braid_recset *rs,
+/* Index of key in the sorted keys (n of them), or -1. */
+static long key_index(const int64_t *keys, size_t n, int64_t key)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (keys[mid] < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && keys[lo] == key ? (long)lo : -1;
+}
+
+/* The clerical decisions, as indexes into the linker's records (whose keys
+ * are sorted: the vault's order, restored records before new ones). */
+static braid_rc load_labels(struct braid_store *s, const int64_t *keys, size_t nkeys,
 			    struct braid_link_label **out, size_t *n, struct braid_err *err)
 {
 	*out = NULL;
@@ -76,8 +92,8 @@ static braid_rc load_labels(struct braid_store *s, const struct braid_recset *rs
 		int row;
 		if ((rc = braid_stmt_step(st, &row, err)) || !row)
 			break;
-		long a = braid_recset_find(rs, braid_stmt_int64(st, 0));
-		long b = braid_recset_find(rs, braid_stmt_int64(st, 1));
+		long a = key_index(keys, nkeys, braid_stmt_int64(st, 0));
+		long b = key_index(keys, nkeys, braid_stmt_int64(st, 1));
 		if (a < 0 || b < 0)
 			continue; /* a record since withdrawn */
 		if (*n == cap) {
@@ -93,97 +109,6 @@ static braid_rc load_labels(struct braid_store *s, const struct braid_recset *rs
 			!strcmp(braid_stmt_text(st, 2), "match")};
 	}
 	braid_stmt_finalize(st);
-	return rc;
-}
-
-/* Record key -> index in rs, by a direct table when keys are dense enough
- * (they are the store's row ids), else by binary search: an incremental
- * run maps millions of stored keys. */
-struct keymap {
-	const struct braid_recset *rs;
-	int64_t lo;
-	size_t span;
-	uint32_t *ix; /* UINT32_MAX = no record */
-};
-
-static void keymap_init(struct keymap *m, const struct braid_recset *rs)
-{
-	memset(m, 0, sizeof *m);
-	m->rs = rs;
-	if (!rs->n)
-		return;
-	int64_t lo = rs->recs[0].record_key, hi = rs->recs[rs->n - 1].record_key;
-	if (hi - lo < 0 || (uint64_t)(hi - lo) >= 4 * (uint64_t)rs->n + 1024)
-		return;
-	m->span = (size_t)(hi - lo) + 1;
-	m->lo = lo;
-	if (!(m->ix = malloc(m->span * sizeof *m->ix)))
-		return; /* binary search instead */
-	memset(m->ix, 0xff, m->span * sizeof *m->ix);
-	for (size_t i = 0; i < rs->n; i++)
-		m->ix[rs->recs[i].record_key - lo] = (uint32_t)i;
-}
-
-static long keymap_find(const struct keymap *m, int64_t key)
-{
-	if (!m->ix)
-		return braid_recset_find(m->rs, key);
-	if (key < m->lo || (uint64_t)(key - m->lo) >= m->span)
-		return -1;
-	uint32_t i = m->ix[key - m->lo];
-	return i == UINT32_MAX ? -1 : (long)i;
-}
-
-/* The pairs of an earlier run among records still indexed, as indexes into
- * rs, with their stored weights (the run overwrites known[].weight). */
-struct known {
-	struct braid_link_known_pair *p;
-	float *stored;
-	size_t n;
-};
-
-static void known_release(struct known *k)
-{
-	free(k->p);
-	free(k->stored);
-	memset(k, 0, sizeof *k);
-}
-
-static braid_rc load_known(struct braid_store *s, const struct keymap *km,
-			   struct known *k, struct braid_err *err)
-{
-	memset(k, 0, sizeof *k);
-	struct braid_stmt *st;
-	braid_rc rc = braid_store_prepare(s, "SELECT a, b, weight FROM link_pair", &st, err);
-	size_t cap = 0;
-	while (!rc) {
-		int row;
-		if ((rc = braid_stmt_step(st, &row, err)) || !row)
-			break;
-		long a = keymap_find(km, braid_stmt_int64(st, 0));
-		long b = keymap_find(km, braid_stmt_int64(st, 1));
-		if (a < 0 || b < 0)
-			continue;
-		if (k->n == cap) {
-			cap = cap ? cap * 2 : 4096;
-			struct braid_link_known_pair *p = braid_reallocarray(k->p, cap, sizeof *p);
-			if (p)
-				k->p = p;
-			float *w = p ? braid_reallocarray(k->stored, cap, sizeof *w) : NULL;
-			if (w)
-				k->stored = w;
-			if (!p || !w) {
-				rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
-				break;
-			}
-		}
-		float w = (float)braid_stmt_double(st, 2);
-		k->p[k->n] = (struct braid_link_known_pair){(uint32_t)a, (uint32_t)b, w};
-		k->stored[k->n++] = w;
-	}
-	braid_stmt_finalize(st);
-	if (rc)
-		known_release(k);
 	return rc;
 }
 
@@ -209,120 +134,55 @@ static braid_rc latest_model(struct braid_store *s, char **out, int64_t *run,
 	return rc;
 }
 
-/* Which records are not in the person index yet (is_new, caller frees),
- * how many records the index holds, and how many of those are no longer
- * loaded (withdrawn). */
-static braid_rc index_state(struct braid_store *s, const struct braid_recset *rs,
-			    const struct keymap *km,
-			    uint8_t **is_new, size_t *nnew, size_t *nindexed,
-			    size_t *withdrawn, struct braid_err *err)
-{
-	*nnew = *nindexed = *withdrawn = 0;
-	*is_new = malloc(rs->n ? rs->n : 1);
-	if (!*is_new)
-		return braid_err_set(err, BRAID_ENOMEM, "out of memory");
-	memset(*is_new, 1, rs->n);
-	struct braid_stmt *st;
-	braid_rc rc = braid_store_prepare(s, "SELECT record_key FROM person_record", &st, err);
-	while (!rc) {
-		int row;
-		if ((rc = braid_stmt_step(st, &row, err)) || !row)
-			break;
-		long i = keymap_find(km, braid_stmt_int64(st, 0));
-		(*nindexed)++;
-		if (i < 0)
-			(*withdrawn)++;
-		else
-			(*is_new)[i] = 0;
-	}
-	braid_stmt_finalize(st);
-	for (size_t i = 0; i < rs->n; i++)
-		*nnew += (*is_new)[i];
-	return rc;
-}
-
 enum link_mode { MODE_FULL, MODE_KEPT, MODE_INCREMENTAL };
 static const char *const mode_names[] = {"full", "full-kept-model", "incremental"};
 
-static braid_rc write_pair(struct braid_stmt *st, const struct braid_recset *rs, uint32_t ia,
-			   uint32_t ib, double w, const char *status, struct braid_err *err)
-{
-	int64_t a = rs->recs[ia].record_key, b = rs->recs[ib].record_key;
-	braid_stmt_reset(st);
-	braid_stmt_bind_int64(st, 1, a < b ? a : b);
-	braid_stmt_bind_int64(st, 2, a < b ? b : a);
-	braid_stmt_bind_double(st, 3, w);
-	braid_stmt_bind_double(st, 4, 1.0 / (1.0 + exp2(-w)));
-	braid_stmt_bind_text(st, 5, status, -1);
-	int row;
-	return braid_stmt_step(st, &row, err);
-}
-
-/* link_pair after a run.  A full run replaces the table.  An incremental
- * run inserts the pairs with a new record and touches an old pair only
- * when its status changes (match, review, or below the band: deleted):
- * term frequencies shift many names' weights a little (a run adding 1 % of
- * records against a million moved 1.0 M of 2.4 M stored pairs by 0.05 bits
- * or more), and rewriting those rows cost more than the rest of the run.
- * So an old pair's stored weight is the weight of the run that last
- * changed its status; explain and review compute the current one. */
+/* link_pair after a run: the uncertain pairs (the review band, on both
+ * sides of the threshold), replacing the earlier run's.  Certain matches
+ * are not written: the person index holds their clusters and the saved
+ * link state their vectors, and writing millions of rows cost more than
+ * the rest of a run. */
 static braid_rc save_pairs(struct braid_store *s, struct braid_linker *l,
-			   const struct braid_recset *rs, enum link_mode mode,
-			   const uint8_t *is_new, const struct known *k, struct braid_err *err)
+			   struct braid_err *err)
 {
 	const struct braid_link_stats *ls = braid_linker_stats(l);
-	braid_rc rc = BRAID_OK;
-	if (mode != MODE_INCREMENTAL && (rc = braid_store_exec(s, "DELETE FROM link_pair", err)))
-		return rc;
+	const int64_t *keys = braid_linker_keys(l);
+	braid_rc rc = braid_store_exec(s, "DELETE FROM link_pair", err);
 	struct braid_link_pair *pairs = NULL;
 	size_t np = 0;
-	if ((rc = braid_linker_pairs(l, ls->review_low, &pairs, &np, err)))
+	if (rc || (rc = braid_linker_pairs(l, ls->review_low, &pairs, &np, err)))
 		return rc;
-	struct braid_stmt *st, *del = NULL;
+	struct braid_stmt *st;
 	if ((rc = braid_store_prepare(s, "INSERT OR REPLACE INTO link_pair(a,b,weight,probability,status)"
 				      " VALUES(?1,?2,?3,?4,?5)", &st, err))) {
 		free(pairs);
 		return rc;
 	}
 	for (size_t i = 0; i < np && !rc; i++) {
-		if (mode == MODE_INCREMENTAL && !is_new[pairs[i].a] && !is_new[pairs[i].b])
-			continue; /* an old pair: below */
-		rc = write_pair(st, rs, pairs[i].a, pairs[i].b, pairs[i].weight,
-				pairs[i].weight >= ls->threshold ? "match" : "review", err);
+		double w = pairs[i].weight;
+		if (w >= ls->review_high)
+			continue;
+		int64_t a = keys[pairs[i].a], b = keys[pairs[i].b];
+		braid_stmt_reset(st);
+		braid_stmt_bind_int64(st, 1, a < b ? a : b);
+		braid_stmt_bind_int64(st, 2, a < b ? b : a);
+		braid_stmt_bind_double(st, 3, w);
+		braid_stmt_bind_double(st, 4, pairs[i].probability);
+		braid_stmt_bind_text(st, 5, w >= ls->threshold ? "match" : "review", -1);
+		int row;
+		rc = braid_stmt_step(st, &row, err);
 	}
 	free(pairs);
-	if (!rc && mode == MODE_INCREMENTAL)
-		rc = braid_store_prepare(s, "DELETE FROM link_pair WHERE a = ?1 AND b = ?2", &del, err);
-	for (size_t i = 0; mode == MODE_INCREMENTAL && i < k->n && !rc; i++) {
-		const struct braid_link_known_pair *p = &k->p[i];
-		double w = p->weight, w0 = k->stored[i];
-		int was = w0 >= ls->threshold ? 2 : w0 >= ls->review_low ? 1 : 0;
-		int now = w >= ls->threshold ? 2 : w >= ls->review_low ? 1 : 0;
-		if (now == was)
-			continue;
-		if (now) {
-			rc = write_pair(st, rs, p->a, p->b, w, now == 2 ? "match" : "review", err);
-		} else {
-			int64_t a = rs->recs[p->a].record_key, b = rs->recs[p->b].record_key;
-			braid_stmt_reset(del);
-			braid_stmt_bind_int64(del, 1, a < b ? a : b);
-			braid_stmt_bind_int64(del, 2, a < b ? b : a);
-			int row;
-			rc = braid_stmt_step(del, &row, err);
-		}
-	}
 	braid_stmt_finalize(st);
-	braid_stmt_finalize(del);
 	return rc;
 }
 
 static braid_rc save_run(struct braid_store *s, struct braid_linker *l,
-			 const struct braid_recset *rs, const struct braid_pindex_stats *ps,
-			 enum link_mode mode, const uint8_t *is_new, const struct known *k,
-			 size_t nnew, struct braid_err *err)
+			 const struct braid_pindex_stats *ps, enum link_mode mode, size_t nnew,
+			 struct braid_err *err)
 {
 	const struct braid_link_stats *ls = braid_linker_stats(l);
-	braid_rc rc = save_pairs(s, l, rs, mode, is_new, k, err);
+	braid_rc rc = save_pairs(s, l, err);
 	if (rc)
 		return rc;
 	struct braid_stmt *st;
@@ -488,57 +348,66 @@ int cmd_link(struct cli *cli, int argc, char **argv)
 	struct braid_err err;
 	braid_err_clear(&err);
 	struct braid_recset rs;
+	memset(&rs, 0, sizeof rs);
 	struct braid_link_label *labels = NULL;
+	size_t nlabels = 0;
 	struct braid_linker *l = NULL;
-	struct known known = {0};
-	uint8_t *is_new = NULL;
 	char *model = NULL;
-	size_t nnew = 0, nindexed = 0, withdrawn = 0;
+	int64_t model_run = 0;
+	size_t nnew = 0;
 	enum link_mode mode = MODE_FULL;
+	const char *why = NULL; /* why the saved state was not used */
+	struct braid_linkstate at;
 	struct cli_progress pr;
-	double t_read = now_s();
+	double t_read = now_s(), t_index = t_read, t_prep = t_read;
 	braid_rc rc = braid_pindex_schema(ss.s, &err);
-	cli_progress_begin(&pr, cli, "link: reading records", 0);
 	if (!rc)
+		rc = braid_linkstate_now(ss.s, &at, &err);
+	if (!rc && !plan)
+		rc = latest_model(ss.s, &model, &model_run, &err);
+	/* Start from the saved state when it is current: only the records of
+	 * later batches are read and prepared. */
+	if (!rc && !plan && !full && model && model_run == at.run) {
+		cli_progress_begin(&pr, cli, "link: reading the saved state and new records", 0);
+		rc = braid_linkstate_restore(ss.s, &at, &opts, &rs, &l, &why, &err);
+		cli_progress_end(&pr);
+		if (l) {
+			mode = MODE_INCREMENTAL;
+			nnew = rs.n;
+		}
+	} else if (!rc && !plan && !full) {
+		why = !model ? "no earlier run has saved a model (run 'braid link')"
+		      : "the latest run saved no model";
+	}
+	if (!rc && !l && incr)
+		rc = braid_err_set(&err, BRAID_EINVAL, "link: cannot link incrementally: %s%s", why,
+				   strstr(why, "run '") ? "" : " (run 'braid link')");
+	if (!rc && keep && !model)
+		rc = braid_err_set(&err, BRAID_EINVAL,
+				   "link: --keep-model: no earlier run has saved a model");
+	t_index = now_s();
+	if (!rc && !l) {
+		cli_progress_begin(&pr, cli, "link: reading records", 0);
 		rc = braid_recset_load(ss.s, 0, &rs, &err);
-	cli_progress_end(&pr);
-	if (rc) {
-		close_session(&ss);
-		return cli_fail(&err);
-	}
-	double t_index = now_s();
-	struct keymap km;
-	keymap_init(&km, &rs);
-	if (!rc && !plan)
-		rc = latest_model(ss.s, &model, NULL, &err);
-	if (!rc && !plan)
-		rc = index_state(ss.s, &rs, &km, &is_new, &nnew, &nindexed, &withdrawn, &err);
-	if (!rc && !plan) {
-		int can_incr = model && nindexed && !withdrawn;
-		if (incr && !can_incr)
-			rc = braid_err_set(&err, BRAID_EINVAL,
-					   "link: cannot link incrementally: %s",
-					   !model ? "no earlier run has saved a model (run 'braid link')"
-					   : !nindexed ? "the person index is empty"
-					   : "records of the person index were withdrawn since (run"
-					     " 'braid link --full')");
-		else if (keep && !model)
-			rc = braid_err_set(&err, BRAID_EINVAL,
-					   "link: --keep-model: no earlier run has saved a model");
-		mode = keep ? MODE_KEPT : full || !can_incr ? MODE_FULL : MODE_INCREMENTAL;
-	}
-	double t_known = now_s();
-	if (!rc && mode == MODE_INCREMENTAL)
-		rc = load_known(ss.s, &km, &known, &err);
-	double t_prep = now_s();
-	if (!rc && !(rc = load_labels(ss.s, &rs, &labels, &opts.nlabels, &err))) {
-		opts.labels = labels;
-		l = braid_linker_new(rs.recs, rs.n, &opts, &err);
-		if (!l)
+		cli_progress_end(&pr);
+		t_index = now_s();
+		/* Without a current state: estimate afresh when asked to or when
+		 * records left since the model was made; else keep the model, as
+		 * an incremental run would. */
+		if (!plan)
+			mode = keep ? MODE_KEPT
+			       : full || !model || (why && strstr(why, "withdrawn")) ? MODE_FULL
+			       : MODE_KEPT;
+		if (!rc && !(l = braid_linker_new(rs.recs, rs.n, &opts, &err)))
 			rc = err.code ? err.code : BRAID_ENOMEM;
-	}
-	if (!rc && mode != MODE_FULL)
+		if (!rc && mode != MODE_FULL)
+			rc = braid_linker_load_model(l, model, &err);
+	} else if (!rc) {
 		rc = braid_linker_load_model(l, model, &err);
+	}
+	if (!rc && !(rc = load_labels(ss.s, braid_linker_keys(l), braid_linker_restored(l) + rs.n,
+				      &labels, &nlabels, &err)))
+		braid_linker_set_labels(l, labels, nlabels);
 	if (!rc && plan) {
 		const struct braid_link_rule_plan *rules;
 		size_t nr;
@@ -553,41 +422,52 @@ int cmd_link(struct cli *cli, int argc, char **argv)
 				   : "link: blocking, model, scoring, clusters", 0);
 		if (mode == MODE_FULL)
 			rc = braid_linker_run(l, &err);
+		else if (mode == MODE_KEPT)
+			rc = braid_linker_run_incremental(l, NULL, NULL, 0, &err);
 		else
-			rc = braid_linker_run_incremental(l, mode == MODE_INCREMENTAL ? is_new : NULL,
-							  known.p, known.n, &err);
+			rc = braid_linker_run_restored(l, &err);
 		cli_progress_end(&pr);
 	}
 	double t_save = now_s(), t_apply = t_save;
 	struct braid_pindex_stats ps;
 	memset(&ps, 0, sizeof ps);
+	int64_t run_id = 0;
 	if (!rc && !(rc = braid_store_begin(ss.s, &err))) {
-		int64_t *keys = malloc((rs.n ? rs.n : 1) * sizeof *keys);
-		if (!keys)
-			rc = braid_err_set(&err, BRAID_ENOMEM, "out of memory");
-		for (size_t i = 0; keys && i < rs.n; i++)
-			keys[i] = rs.recs[i].record_key;
+		run_id = next_run_id(ss.s);
 		char reason[64];
-		snprintf(reason, sizeof reason, "link run %lld (%s)", (long long)next_run_id(ss.s),
+		snprintf(reason, sizeof reason, "link run %lld (%s)", (long long)run_id,
 			 mode_names[mode]);
-		if (!rc)
-			rc = braid_pindex_apply(ss.s, keys, braid_linker_clusters(l), rs.n, reason, &ps,
-						&err);
-		free(keys);
+		if (mode == MODE_INCREMENTAL)
+			rc = braid_linkstate_apply(ss.s, l, reason, &ps, &err);
+		else
+			rc = braid_pindex_apply(ss.s, braid_linker_keys(l), braid_linker_clusters(l),
+						braid_linker_stats(l)->records, reason, &ps, &err);
 		t_apply = now_s();
 		if (!rc)
-			rc = save_run(ss.s, l, &rs, &ps, mode, is_new, &known, nnew, &err);
+			rc = save_run(ss.s, l, &ps, mode, nnew, &err);
 		if (!rc)
 			rc = braid_store_commit(ss.s, &err);
 		else
 			braid_store_rollback(ss.s);
 	}
+	double t_commit = now_s();
+	if (!rc) {
+		/* The state is a cache: failing to write it costs the next run
+		 * time, not correctness. */
+		struct braid_err e2;
+		braid_err_clear(&e2);
+		at.run = run_id;
+		if (braid_linkstate_save(ss.s, l, &at, &e2))
+			fprintf(stderr, "braid: warning: the link state was not saved (%s); the next"
+				" run reads every record\n", e2.msg);
+	}
 	double t_end = now_s();
+	(void)t_prep;
 	if (!rc) {
 		const struct braid_link_stats *st = braid_linker_stats(l);
 		if (json) {
 			json_t *o = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:f,"
-					      "s:{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}}",
+					      "s:{s:f,s:f,s:f,s:f,s:f,s:f,s:f}}",
 				"mode", mode_names[mode], "new_records", (json_int_t)nnew,
 				"records", (json_int_t)st->records,
 				"pairs_compared", (json_int_t)st->pairs_compared,
@@ -600,18 +480,19 @@ int cmd_link(struct cli *cli, int argc, char **argv)
 				"retired", (json_int_t)ps.retired,
 				"seconds", st->seconds_block + st->seconds_model + st->seconds_score +
 					st->seconds_cluster,
-				"wall", "read", t_index - t_read, "index", t_known - t_index,
-				"pairs", t_prep - t_known, "prepare", t_run - t_prep,
+				"wall", "read", t_index - t_read, "prepare", t_run - t_index,
 				"link", t_save - t_run, "apply", t_apply - t_save,
-				"store", t_end - t_apply, "total", t_end - t_read);
+				"store", t_commit - t_apply, "state", t_end - t_commit,
+				"total", t_end - t_read);
 			cli_print_json(o);
 			json_decref(o);
 		} else {
 			if (mode == MODE_INCREMENTAL)
 				printf("incremental: %zu new records against %zu indexed, with the saved"
-				       " model\n", nnew, rs.n - nnew);
+				       " model\n", nnew, (size_t)st->records - nnew);
 			else if (mode == MODE_KEPT)
-				printf("full run with the saved model (not estimated again)\n");
+				printf("full run with the saved model (not estimated again)%s%s\n",
+				       why && !keep ? ": " : "", why && !keep ? why : "");
 			printf("linked %llu records: %llu pairs compared, %llu accepted, %llu for review\n",
 			       (unsigned long long)st->records, (unsigned long long)st->pairs_compared,
 			       (unsigned long long)st->pairs_accepted, (unsigned long long)st->pairs_review);
@@ -626,19 +507,16 @@ int cmd_link(struct cli *cli, int argc, char **argv)
 			       (unsigned long long)st->clusters_split);
 			printf("time: block %.2fs, model %.2fs, score %.2fs, cluster %.2fs\n",
 			       st->seconds_block, st->seconds_model, st->seconds_score, st->seconds_cluster);
-			printf("wall: read records %.2fs, read index %.2fs, read pairs %.2fs, prepare %.2fs,"
-			       " link %.2fs, person index %.2fs, store run %.2fs; total %.2fs\n",
-			       t_index - t_read, t_known - t_index, t_prep - t_known, t_run - t_prep,
-			       t_save - t_run, t_apply - t_save, t_end - t_apply, t_end - t_read);
+			printf("wall: read records %.2fs, prepare %.2fs, link %.2fs, person index %.2fs,"
+			       " store run %.2fs, save state %.2fs; total %.2fs\n",
+			       t_index - t_read, t_run - t_index, t_save - t_run, t_apply - t_save,
+			       t_commit - t_apply, t_end - t_commit, t_end - t_read);
 		}
 	}
 done:
 	braid_linker_free(l);
 	free(labels);
 	free(model);
-	free(is_new);
-	known_release(&known);
-	free(km.ix);
 	braid_recset_release(&rs);
 	close_session(&ss);
 	return rc ? cli_fail(&err) : 0;

@@ -93,10 +93,11 @@ static int keyset_has(const struct keyset *s, uint64_t k)
 struct out {
 	struct braid__pair *p;
 	float *w;
+	braid__cvec *v;
 	size_t n, cap;
 };
 
-static braid_rc out_push(struct out *o, uint32_t a, uint32_t b, double w)
+static braid_rc out_push(struct out *o, uint32_t a, uint32_t b, double w, braid__cvec v)
 {
 	if (o->n == o->cap) {
 		size_t nc = o->cap ? o->cap * 2 : 4096;
@@ -108,11 +109,24 @@ static braid_rc out_push(struct out *o, uint32_t a, uint32_t b, double w)
 		if (!x)
 			return BRAID_ENOMEM;
 		o->w = x;
+		braid__cvec *y = braid_reallocarray(o->v, nc, sizeof *y);
+		if (!y)
+			return BRAID_ENOMEM;
+		o->v = y;
 		o->cap = nc;
 	}
 	o->p[o->n] = (struct braid__pair){a, b, 0};
+	o->v[o->n] = v;
 	o->w[o->n++] = (float)w;
 	return BRAID_OK;
+}
+
+static void out_release(struct out *o)
+{
+	free(o->p);
+	free(o->w);
+	free(o->v);
+	memset(o, 0, sizeof *o);
 }
 
 /* The weight of a pair (lo < hi) with vector v: the same sum in the same
@@ -124,6 +138,22 @@ static double weight_of(const struct braid_linker *l, braid__cvec v, uint32_t lo
 	for (int c = 0; c < BRAID_LC__COUNT; c++)
 		w += l->model.w[c][braid__cvec_level(v, c)];
 	return w + braid__tf_adjust(l, v, lo, hi, NULL);
+}
+
+/* Whether a saved vector may differ from what the records give now.  The
+ * records did not change, but two similar names that are both common are
+ * compared as two names (compare.c), and how common a name is moves when
+ * new records carry it: a near-match level of a name the new records
+ * touched is compared again. */
+static int stale(const struct braid_linker *l, braid__cvec v, uint32_t a, uint32_t b)
+{
+	int f = braid__cvec_level(v, BRAID_LC_FIRST), s = braid__cvec_level(v, BRAID_LC_LAST);
+	const struct braid__lrec *ra = &l->r[a], *rb = &l->r[b];
+	if ((f == FN_JW92 || f == FN_JW88 || f == FN_PHON || f == FN_DIFF) &&
+	    (l->name_moved[ra->first] || l->name_moved[rb->first]))
+		return 1;
+	return (s == LN_JW92 || s == LN_JW88 || s == LN_PHON || s == LN_DIFF) &&
+	       (l->name_moved[ra->last] || l->name_moved[rb->last]);
 }
 
 struct blocks {
@@ -216,7 +246,9 @@ struct job {
 	size_t nknown;
 	int tid, nt;
 	struct out o;
-	uint64_t compared, fresh[BRAID__MAX_RULES];
+	float *rest_w;
+	braid__cvec *rest_v;
+	uint64_t compared, rescored, fresh[BRAID__MAX_RULES];
 	braid_rc rc;
 };
 
@@ -249,12 +281,26 @@ static void *job_run(void *arg)
 					braid__cvec v = braid__compare(&l->cx, lo, hi);
 					double w = weight_of(l, v, lo, hi);
 					jb->fresh[k]++;
-					if (w >= keep && (jb->rc = out_push(&jb->o, lo, hi, w)))
+					if (w >= keep && (jb->rc = out_push(&jb->o, lo, hi, w, v)))
 						return NULL;
 				}
 			}
 		}
 		jb->compared += jb->fresh[k];
+	}
+	/* a restored linker's kept pairs: scored again from their vectors, in
+	 * place (rest_w[i], rest_v[i]; the caller keeps those above the band) */
+	for (size_t i = (size_t)jb->tid; i < l->nrest_pairs; i += (size_t)jb->nt) {
+		const struct braid__kept *kp = &l->rest_pairs[i];
+		braid__cvec v = kp->v;
+		if (stale(l, v, kp->a, kp->b)) {
+			v = braid__compare(&l->cx, kp->a, kp->b);
+			jb->compared++;
+		} else {
+			jb->rescored++;
+		}
+		jb->rest_v[i] = v;
+		jb->rest_w[i] = (float)weight_of(l, v, kp->a, kp->b);
 	}
 	/* pairs among old records: scored again on this linker's records */
 	for (size_t i = (size_t)jb->tid; is_new && i < jb->nknown; i += (size_t)jb->nt) {
@@ -263,10 +309,11 @@ static void *job_run(void *arg)
 		    is_new[kp->b])
 			continue;
 		uint32_t lo = kp->a < kp->b ? kp->a : kp->b, hi = kp->a < kp->b ? kp->b : kp->a;
-		double w = weight_of(l, braid__compare(&l->cx, lo, hi), lo, hi);
+		braid__cvec v = braid__compare(&l->cx, lo, hi);
+		double w = weight_of(l, v, lo, hi);
 		kp->weight = (float)w;
 		jb->compared++;
-		if (w >= keep && (jb->rc = out_push(&jb->o, lo, hi, w)))
+		if (w >= keep && (jb->rc = out_push(&jb->o, lo, hi, w, v)))
 			return NULL;
 	}
 	return NULL;
@@ -274,37 +321,70 @@ static void *job_run(void *arg)
 
 static braid_rc compare_all(struct braid_linker *l, const uint8_t *is_new,
 			    const struct blocks *b, struct braid_link_known_pair *known,
-			    size_t nknown, struct out *o, uint64_t *compared)
+			    size_t nknown, struct out *o, uint64_t *compared, uint64_t *rescored)
 {
 	int nt = l->opts.threads;
+	size_t nrest = l->nrest_pairs;
 	struct job *jobs = calloc((size_t)nt, sizeof *jobs);
-	braid_rc rc = jobs ? BRAID_OK : BRAID_ENOMEM;
+	free(l->rest_w);
+	l->rest_w = malloc((nrest ? nrest : 1) * sizeof *l->rest_w);
+	braid__cvec *rv = malloc((nrest ? nrest : 1) * sizeof *rv);
+	braid_rc rc = jobs && l->rest_w && rv ? BRAID_OK : BRAID_ENOMEM;
 	for (int t = 0; t < nt && !rc; t++)
 		jobs[t] = (struct job){.l = l, .is_new = is_new, .b = b, .known = known,
-				       .nknown = nknown, .tid = t, .nt = nt};
+				       .nknown = nknown, .tid = t, .nt = nt,
+				       .rest_w = l->rest_w, .rest_v = rv};
 	if (!rc)
 		braid__run_threads(nt, job_run, jobs, sizeof *jobs);
 	for (int k = 0; k < l->nrules; k++)
 		l->plan[k].new_pairs = 0;
+	/* one allocation of the exact size, then copies: pushing millions of
+	 * pairs one by one through growing arrays was a third of the run */
+	size_t total = 0;
+	double keep = l->stats.review_low;
+	for (size_t i = 0; !rc && i < nrest; i++)
+		total += l->rest_w[i] >= keep;
+	for (int t = 0; t < nt && jobs; t++) {
+		if (!rc)
+			rc = jobs[t].rc;
+		total += jobs[t].o.n;
+	}
+	if (!rc) {
+		o->p = malloc((total ? total : 1) * sizeof *o->p);
+		o->w = malloc((total ? total : 1) * sizeof *o->w);
+		o->v = malloc((total ? total : 1) * sizeof *o->v);
+		o->cap = total;
+		if (!o->p || !o->w || !o->v)
+			rc = BRAID_ENOMEM;
+	}
+	for (size_t i = 0; !rc && i < nrest; i++) {
+		if (l->rest_w[i] < keep)
+			continue;
+		o->p[o->n] = (struct braid__pair){l->rest_pairs[i].a, l->rest_pairs[i].b, 0};
+		o->w[o->n] = l->rest_w[i];
+		o->v[o->n++] = rv[i];
+	}
 	for (int t = 0; t < nt && jobs; t++) {
 		struct job *jb = &jobs[t];
-		if (!rc)
-			rc = jb->rc;
 		for (int k = 0; k < l->nrules; k++)
 			l->plan[k].new_pairs += jb->fresh[k];
 		*compared += jb->compared;
-		for (size_t i = 0; i < jb->o.n && !rc; i++)
-			rc = out_push(o, jb->o.p[i].a, jb->o.p[i].b, jb->o.w[i]);
-		free(jb->o.p);
-		free(jb->o.w);
+		*rescored += jb->rescored;
+		if (!rc) {
+			memcpy(o->p + o->n, jb->o.p, jb->o.n * sizeof *o->p);
+			memcpy(o->w + o->n, jb->o.w, jb->o.n * sizeof *o->w);
+			memcpy(o->v + o->n, jb->o.v, jb->o.n * sizeof *o->v);
+			o->n += jb->o.n;
+		}
+		out_release(&jb->o);
 	}
+	free(rv);
 	free(jobs);
 	return rc;
 }
 
-braid_rc braid_linker_run_incremental(struct braid_linker *l, const uint8_t *is_new,
-				      struct braid_link_known_pair *known, size_t nknown,
-				      struct braid_err *err)
+static braid_rc run(struct braid_linker *l, const uint8_t *is_new,
+		    struct braid_link_known_pair *known, size_t nknown, struct braid_err *err)
 {
 	if (l->model_loaded != 1)
 		return braid_err_set(err, BRAID_EINVAL,
@@ -314,25 +394,27 @@ braid_rc braid_linker_run_incremental(struct braid_linker *l, const uint8_t *is_
 	struct blocks b;
 	memset(&b, 0, sizeof b);
 	struct out o = {0};
-	uint64_t compared = 0;
+	uint64_t compared = 0, rescored = 0;
 	braid_rc rc = build(l, is_new, &b);
 	double t1 = now_s();
 	if (!rc)
-		rc = compare_all(l, is_new, &b, known, nknown, &o, &compared);
+		rc = compare_all(l, is_new, &b, known, nknown, &o, &compared, &rescored);
 	blocks_release(&b);
 	if (rc) {
-		free(o.p);
-		free(o.w);
+		out_release(&o);
 		return braid_err_set(err, rc, "link: incremental run failed: %s", braid_strerror(rc));
 	}
 	free(l->pairs);
 	free(l->pw);
+	free(l->pv);
 	l->pairs = o.p;
 	l->pw = o.w;
+	l->pv = o.v;
 	l->npairs = o.n;
 	struct braid_link_stats *s = &l->stats;
 	s->records = l->n;
 	s->pairs_compared = compared;
+	s->pairs_rescored = rescored;
 	s->pairs_accepted = s->pairs_review = 0;
 	for (size_t i = 0; i < l->npairs; i++) {
 		double w = l->pw[i];
@@ -350,4 +432,28 @@ braid_rc braid_linker_run_incremental(struct braid_linker *l, const uint8_t *is_
 	l->planned = 1;
 	l->model_loaded = 2;
 	return BRAID_OK;
+}
+
+braid_rc braid_linker_run_incremental(struct braid_linker *l, const uint8_t *is_new,
+				      struct braid_link_known_pair *known, size_t nknown,
+				      struct braid_err *err)
+{
+	if (l->rest_cluster)
+		return braid_err_set(err, BRAID_EINVAL,
+				     "link: a restored linker runs with braid_linker_run_restored");
+	return run(l, is_new, known, nknown, err);
+}
+
+braid_rc braid_linker_run_restored(struct braid_linker *l, struct braid_err *err)
+{
+	if (!l->rest_cluster)
+		return braid_err_set(err, BRAID_EINVAL, "link: this linker was not restored");
+	uint8_t *is_new = malloc(l->n ? l->n : 1);
+	if (!is_new)
+		return braid_err_set(err, BRAID_ENOMEM, "link: out of memory");
+	for (size_t i = 0; i < l->n; i++)
+		is_new[i] = i >= l->nrest;
+	braid_rc rc = run(l, is_new, NULL, 0, err);
+	free(is_new);
+	return rc;
 }

@@ -149,6 +149,16 @@ struct braid__pair {
 	uint32_t a, b, pat;
 };
 
+/* A pair a run kept (weight at or above the review band) with its vector:
+ * what a saved state carries so that the next run scores it again without
+ * comparing the records again. */
+struct braid__kept {
+	uint32_t a, b;
+	braid__cvec v;
+	float w;          /* its weight in the run that kept it */
+	uint32_t pad;     /* zero: the state's bytes are all defined */
+};
+
 /* ------------------------------------------------------------ model */
 struct braid__model {
 	double m[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
@@ -180,9 +190,22 @@ struct braid_linker {
 	struct braid__strtab st;
 	struct braid__lrec *r;
 	struct braid__cmpctx cx;
-	/* term frequencies: counts per interned id, and non-missing totals */
+	int64_t *keys;    /* record key per record (the store's) */
+	/* term frequencies: counts per interned id (ntf of them), and
+	 * non-missing totals */
 	uint32_t *tf_first, *tf_last, *tf_city;
+	uint32_t ntf;
 	uint64_t nf_first, nf_last, nf_city;
+	/* state.c: a linker restored from a saved state holds nrest restored
+	 * records (recs then holds the n - nrest new ones), the clusters of
+	 * the run that saved it, and that run's kept pairs with their
+	 * vectors, scored again instead of compared again */
+	size_t nrest;
+	uint32_t *rest_cluster;
+	struct braid__kept *rest_pairs;
+	size_t nrest_pairs;
+	float *rest_w;       /* after the run: each restored pair's weight now */
+	uint8_t *name_moved; /* by string id: a new record's first or last name */
 	/* blocking */
 	int nrules;
 	int rules[BRAID__MAX_RULES];
@@ -194,6 +217,7 @@ struct braid_linker {
 	/* model and decisions */
 	struct braid__model model;
 	float *pw;        /* weight per pair (with tf) */
+	braid__cvec *pv;  /* incremental runs: vector per pair (full runs: pats) */
 	uint32_t *cluster;
 	struct braid_link_stats stats;
 	int ran;
@@ -201,6 +225,12 @@ struct braid_linker {
 	int model_loaded;
 };
 
+/* A linker with its options and nickname table, and no records (linker.c). */
+struct braid_linker *braid__linker_alloc(const struct braid_link_opts *opts,
+					 struct braid_err *err);
+/* Prepare records from..n-1 (identities recs[i - from]) and add them to the
+ * term frequencies. */
+braid_rc braid__link_prepare(struct braid_linker *l, size_t from, struct braid_err *err);
 braid_rc braid__link_block(struct braid_linker *l, struct braid_err *err);
 braid_rc braid__link_plan(struct braid_linker *l, struct braid_err *err);
 braid_rc braid__link_fit(struct braid_linker *l, struct braid_err *err);

@@ -134,14 +134,54 @@ static braid_rc name_codes(struct braid_linker *l, struct name_cache *c, uint32_
 	return BRAID_OK;
 }
 
-static braid_rc prepare(struct braid_linker *l, struct braid_err *err)
+/* Term-frequency counts of records from..n-1 added to the tables, which
+ * grow to the string table's size (a restored linker adds its new records
+ * to the counts it saved). */
+static braid_rc count_tf(struct braid_linker *l, size_t from)
+{
+	if (l->st.n > l->ntf) {
+		uint32_t **t[3] = {&l->tf_first, &l->tf_last, &l->tf_city};
+		for (int k = 0; k < 3; k++) {
+			uint32_t *p = braid_reallocarray(*t[k], l->st.n, sizeof *p);
+			if (!p)
+				return BRAID_ENOMEM;
+			memset(p + l->ntf, 0, (l->st.n - l->ntf) * sizeof *p);
+			*t[k] = p;
+		}
+		l->ntf = l->st.n;
+	}
+	for (size_t i = from; i < l->n; i++) {
+		const struct braid__lrec *r = &l->r[i];
+		if (r->first) {
+			l->tf_first[r->first]++;
+			l->nf_first++;
+		}
+		if (r->last) {
+			l->tf_last[r->last]++;
+			l->nf_last++;
+		}
+		if (r->city) {
+			l->tf_city[r->city]++;
+			l->nf_city++;
+		}
+	}
+	l->cx.cnt_first = l->tf_first;
+	l->cx.cnt_last = l->tf_last;
+	return BRAID_OK;
+}
+
+/* Records from..n-1 (their identities are l->recs[i - from]), and which
+ * comparisons the data can support when from is 0 (a restored linker
+ * takes them from the model it loads). */
+braid_rc braid__link_prepare(struct braid_linker *l, size_t from, struct braid_err *err)
 {
 	struct name_cache nc = {0};
 	braid_rc rc = BRAID_OK;
 	uint64_t present[BRAID_LC__COUNT] = {0};
-	for (size_t i = 0; i < l->n && !rc; i++) {
-		const char *const *v = l->recs[i].v;
+	for (size_t i = from; i < l->n && !rc; i++) {
+		const char *const *v = l->recs[i - from].v;
 		struct braid__lrec *r = &l->r[i];
+		l->keys[i] = l->recs[i - from].record_key;
 		memset(r, 0, sizeof *r);
 		const char *street = v[BRAID_F_STREET_NAME];
 		if ((!street || !*street) && v[BRAID_F_ADDRESS])
@@ -207,31 +247,16 @@ static braid_rc prepare(struct braid_linker *l, struct braid_err *err)
 				     braid_strerror(rc));
 	/* A comparison the data barely has would be estimated from noise. */
 	uint64_t need = l->n / 100 > 2 ? l->n / 100 : 2;
-	l->cx.active = 0;
-	for (int c = 0; c < BRAID_LC__COUNT; c++)
-		if (present[c] >= need)
-			l->cx.active |= 1u << c;
-	/* term frequencies */
-	l->tf_first = calloc(l->st.n, sizeof *l->tf_first);
-	l->tf_last = calloc(l->st.n, sizeof *l->tf_last);
-	l->tf_city = calloc(l->st.n, sizeof *l->tf_city);
-	if (!l->tf_first || !l->tf_last || !l->tf_city)
-		return braid_err_set(err, BRAID_ENOMEM, "link: out of memory for term frequencies");
-	for (size_t i = 0; i < l->n; i++) {
-		const struct braid__lrec *r = &l->r[i];
-		if (r->first) {
-			l->tf_first[r->first]++;
-			l->nf_first++;
-		}
-		if (r->last) {
-			l->tf_last[r->last]++;
-			l->nf_last++;
-		}
-		if (r->city) {
-			l->tf_city[r->city]++;
-			l->nf_city++;
-		}
+	if (!from) {
+		l->cx.active = 0;
+		for (int c = 0; c < BRAID_LC__COUNT; c++)
+			if (present[c] >= need)
+				l->cx.active |= 1u << c;
 	}
+	if (count_tf(l, from))
+		return braid_err_set(err, BRAID_ENOMEM, "link: out of memory for term frequencies");
+	l->cx.r = l->r;
+	l->cx.st = &l->st;
 	return BRAID_OK;
 }
 
@@ -243,13 +268,38 @@ struct braid_linker *braid_linker_new(const struct braid_identity *recs, size_t 
 		braid_err_set(err, BRAID_ETOOBIG, "link: too many records (%zu)", n);
 		return NULL;
 	}
+	struct braid_linker *l = braid__linker_alloc(opts, err);
+	if (!l)
+		return NULL;
+	l->recs = recs;
+	l->n = n;
+	l->r = calloc(n ? n : 1, sizeof *l->r);
+	l->keys = calloc(n ? n : 1, sizeof *l->keys);
+	if (!l->r || !l->keys) {
+		braid_err_set(err, BRAID_ENOMEM, "link: out of memory for %zu records", n);
+		braid_linker_free(l);
+		return NULL;
+	}
+	if (braid__strtab_init(&l->st)) {
+		braid_err_set(err, BRAID_ENOMEM, "link: out of memory");
+		braid_linker_free(l);
+		return NULL;
+	}
+	if (braid__link_prepare(l, 0, err)) {
+		braid_linker_free(l);
+		return NULL;
+	}
+	return l;
+}
+
+struct braid_linker *braid__linker_alloc(const struct braid_link_opts *opts,
+					 struct braid_err *err)
+{
 	struct braid_linker *l = calloc(1, sizeof *l);
 	if (!l) {
 		braid_err_set(err, BRAID_ENOMEM, "link: out of memory");
 		return NULL;
 	}
-	l->recs = recs;
-	l->n = n;
 	if (opts)
 		l->opts = *opts;
 	if (!l->opts.max_block)
@@ -273,25 +323,6 @@ struct braid_linker *braid_linker_new(const struct braid_identity *recs, size_t 
 	}
 	if (l->cx.nk)
 		l->cx.related = braid_nicknames_related;
-	if (braid__strtab_init(&l->st)) {
-		braid_err_set(err, BRAID_ENOMEM, "link: out of memory");
-		braid_linker_free(l);
-		return NULL;
-	}
-	l->r = calloc(n ? n : 1, sizeof *l->r);
-	if (!l->r) {
-		braid_err_set(err, BRAID_ENOMEM, "link: out of memory for %zu records", n);
-		braid_linker_free(l);
-		return NULL;
-	}
-	if (prepare(l, err)) {
-		braid_linker_free(l);
-		return NULL;
-	}
-	l->cx.r = l->r;
-	l->cx.st = &l->st;
-	l->cx.cnt_first = l->tf_first;
-	l->cx.cnt_last = l->tf_last;
 	return l;
 }
 
@@ -302,6 +333,12 @@ void braid_linker_free(struct braid_linker *l)
 	braid_nicknames_free(l->own_nk);
 	braid__strtab_release(&l->st);
 	free(l->r);
+	free(l->keys);
+	free(l->rest_cluster);
+	free(l->rest_pairs);
+	free(l->rest_w);
+	free(l->name_moved);
+	free(l->pv);
 	free(l->tf_first);
 	free(l->tf_last);
 	free(l->tf_city);
@@ -351,6 +388,13 @@ braid_rc braid_linker_run(struct braid_linker *l, struct braid_err *err)
 	l->stats.seconds_cluster = t4 - t3;
 	l->ran = 1;
 	return BRAID_OK;
+}
+
+void braid_linker_set_labels(struct braid_linker *l, const struct braid_link_label *labels,
+			     size_t n)
+{
+	l->opts.labels = labels;
+	l->opts.nlabels = n;
 }
 
 const struct braid_link_stats *braid_linker_stats(const struct braid_linker *l)

@@ -36,11 +36,19 @@ static const char schema[] =
 	" mode TEXT NOT NULL, records INTEGER, pairs INTEGER, accepted INTEGER,"
 	" review INTEGER, persons INTEGER, threshold REAL, model_json TEXT,"
 	" model_text TEXT, stats_json TEXT);"
-	/* Scored pairs of the latest run at or above the review band, by record
-	 * key (pseudonymous): status 'match' or 'review'. */
+	/* The uncertain pairs of the latest run (review band, both sides of
+	 * the threshold), by record key (pseudonymous): status 'match' or
+	 * 'review'.  Certain matches are not kept here (the person index has
+	 * them; the saved link state keeps their comparison vectors). */
 	"CREATE TABLE IF NOT EXISTS link_pair(a INTEGER NOT NULL, b INTEGER NOT NULL,"
 	" weight REAL NOT NULL, probability REAL NOT NULL, status TEXT NOT NULL,"
 	" PRIMARY KEY(a,b));"
+	/* Deleted records, counted so that a saved link state (linkstate.c)
+	 * knows when records it holds are gone. */
+	"CREATE TABLE IF NOT EXISTS link_gen(id INTEGER PRIMARY KEY, deleted INTEGER NOT NULL);"
+	"INSERT OR IGNORE INTO link_gen VALUES(1, 0);"
+	"CREATE TRIGGER IF NOT EXISTS link_gen_records AFTER DELETE ON records"
+	" BEGIN UPDATE link_gen SET deleted = deleted + 1 WHERE id = 1; END;"
 	/* Clerical decisions, honoured by every later run. */
 	"CREATE TABLE IF NOT EXISTS link_decision(a INTEGER NOT NULL, b INTEGER NOT NULL,"
 	" decision TEXT NOT NULL, user TEXT NOT NULL, time TEXT NOT NULL,"
@@ -129,20 +137,33 @@ static int cmp_cand_rank(const void *a, const void *b)
 	return x->cluster < y->cluster ? -1 : x->cluster > y->cluster;
 }
 
-static braid_rc load_old(struct upd *u)
+/* The index's rows: all of them, or (keys not NULL) those of the n keys. */
+static braid_rc load_old(struct upd *u, const int64_t *keys, size_t n)
 {
 	struct braid_stmt *st;
-	braid_rc rc = braid_store_prepare(u->s,
-		"SELECT record_key, person_id FROM person_record", &st, u->err);
+	braid_rc rc = braid_store_prepare(u->s, keys
+		? "SELECT record_key, person_id FROM person_record WHERE record_key = ?1"
+		: "SELECT record_key, person_id FROM person_record", &st, u->err);
 	if (rc)
 		return rc;
 	/* First pass: rows with the id as text, interned after sorting. */
 	char (*ids)[BRAID_PERSON_ID_LEN + 1] = NULL;
-	size_t cap = 0;
+	size_t cap = 0, next = 0;
 	for (;;) {
 		int row;
-		if ((rc = braid_stmt_step(st, &row, u->err)) || !row)
+		if (keys) {
+			if (next == n)
+				break;
+			braid_stmt_reset(st);
+			braid_stmt_bind_int64(st, 1, keys[next++]);
+		}
+		if ((rc = braid_stmt_step(st, &row, u->err)))
 			break;
+		if (!row) {
+			if (keys)
+				continue;
+			break;
+		}
 		if (u->nrows == cap) {
 			cap = cap ? cap * 2 : 4096;
 			void *p1 = braid_reallocarray(u->rows, cap, sizeof *u->rows);
@@ -225,15 +246,15 @@ static braid_rc exec1(struct braid_stmt *st, struct braid_err *err)
 	return braid_stmt_step(st, &row, err);
 }
 
-braid_rc braid_pindex_apply(struct braid_store *s, const int64_t *keys,
-			    const uint32_t *clusters, size_t n, const char *reason,
-			    struct braid_pindex_stats *stats, struct braid_err *err)
+static braid_rc apply(struct braid_store *s, const int64_t *keys, const uint32_t *clusters,
+		      size_t n, int part, const char *reason, struct braid_pindex_stats *stats,
+		      struct braid_err *err)
 {
 	struct braid_pindex_stats st0;
 	memset(&st0, 0, sizeof st0);
 	struct upd u = {.s = s, .err = err};
 	braid_rc rc = braid_pindex_schema(s, err);
-	if (rc || (rc = load_old(&u)))
+	if (rc || (rc = load_old(&u, part ? keys : NULL, n)))
 		goto out_early;
 
 	uint32_t nclusters = 0;
@@ -495,6 +516,24 @@ out_early:
 	if (stats)
 		*stats = st0;
 	return rc;
+}
+
+braid_rc braid_pindex_apply(struct braid_store *s, const int64_t *keys,
+			    const uint32_t *clusters, size_t n, const char *reason,
+			    struct braid_pindex_stats *stats, struct braid_err *err)
+{
+	return apply(s, keys, clusters, n, 0, reason, stats, err);
+}
+
+/* The index outside the part is left alone.  Restricted to the part, the
+ * greedy matching takes the same decisions as over the whole index: a
+ * cluster outside is one earlier person whole, whose only candidate is
+ * that cluster, so it competes with nothing inside. */
+braid_rc braid_pindex_apply_part(struct braid_store *s, const int64_t *keys,
+				 const uint32_t *clusters, size_t n, const char *reason,
+				 struct braid_pindex_stats *stats, struct braid_err *err)
+{
+	return apply(s, keys, clusters, n, 1, reason, stats, err);
 }
 
 /* ------------------------------------------------------------ reading */

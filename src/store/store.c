@@ -163,13 +163,20 @@ braid_rc braid_store_open(const char *dir, struct braid_store **out,
 	if (!rc)
 		rc = braid__sqlite_open(dir, &keys, out, err);
 	sodium_memzero(&keys, sizeof keys);
+	if (!rc && !((*out)->dir = strdup(dir))) {
+		braid_store_close(*out);
+		*out = NULL;
+		rc = braid_err_set(err, BRAID_ENOMEM, "out of memory");
+	}
 	return rc;
 }
 
 void braid_store_close(struct braid_store *s)
 {
-	if (s)
-		s->ops->close(s);
+	if (!s)
+		return;
+	free(s->dir);
+	s->ops->close(s);
 }
 
 braid_rc braid_store_begin(struct braid_store *s, struct braid_err *err)

@@ -102,6 +102,7 @@ struct braid_store_ops {
 struct braid_store {
 	const struct braid_store_ops *ops;
 	struct braid__vault_keys keys;
+	char *dir; /* the workspace directory (caches live there); set by store.c */
 };
 struct braid_stmt {
 	struct braid_store *store;

@@ -1,0 +1,232 @@
+/*
+ * linkstate.c — the saved link state in the workspace (braid/pindex.h,
+ * "saved link state"): after each run the linker's state (state.c) is
+ * sealed into the cache "link" with the counters that say whether it is
+ * still current, and the next run starts from it when it is: it reads
+ * from the vault only the records of later batches, and it rewrites only
+ * the part of the person index whose clusters changed.
+ *
+ * Current means: the state was written after the latest link run (so the
+ * person index is that run's clusters), no record has been deleted since
+ * (withdrawal, retention and replacement delete records, and a trigger
+ * counts every deletion), and the same vault key seals it.  Records are
+ * only ever added otherwise, in batches with higher ids, whose records
+ * have higher keys.  Anything else and the caller links everything again.
+ */
+#include "braid/link.h"
+#include "braid/pindex.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CACHE_NAME "link"
+#define HDR_MAGIC 0x3130454154534c42ULL /* "BLSTAE01" */
+
+static braid_rc int_of(struct braid_store *s, const char *sql, int64_t *out,
+		       struct braid_err *err)
+{
+	struct braid_stmt *st;
+	braid_rc rc = braid_store_prepare(s, sql, &st, err);
+	int row = 0;
+	if (!rc)
+		rc = braid_stmt_step(st, &row, err);
+	*out = !rc && row ? braid_stmt_int64(st, 0) : 0;
+	braid_stmt_finalize(st);
+	return rc;
+}
+
+braid_rc braid_linkstate_now(struct braid_store *s, struct braid_linkstate *now,
+			     struct braid_err *err)
+{
+	memset(now, 0, sizeof *now);
+	braid_rc rc;
+	if ((rc = int_of(s, "SELECT coalesce(max(id), 0) FROM link_run", &now->run, err)) ||
+	    (rc = int_of(s, "SELECT deleted FROM link_gen WHERE id = 1", &now->deleted, err)) ||
+	    (rc = int_of(s, "SELECT coalesce(max(id), 0) FROM batches", &now->max_batch, err)))
+		return rc;
+	return BRAID_OK;
+}
+
+static braid_rc put(void *ctx, const void *p, size_t n, struct braid_err *err)
+{
+	return braid_cache_put(ctx, p, n, err);
+}
+
+static braid_rc get(void *ctx, void *p, size_t n, struct braid_err *err)
+{
+	return braid_cache_get(ctx, p, n, err);
+}
+
+braid_rc braid_linkstate_save(struct braid_store *s, const struct braid_linker *l,
+			      const struct braid_linkstate *at, struct braid_err *err)
+{
+	struct braid_cache_w *w;
+	braid_rc rc = braid_cache_create(s, CACHE_NAME, &w, err);
+	if (rc)
+		return rc;
+	int64_t h[4] = {(int64_t)HDR_MAGIC, at->run, at->deleted, at->max_batch};
+	if ((rc = braid_cache_put(w, h, sizeof h, err)) ||
+	    (rc = braid_linker_state_write(l, put, w, err))) {
+		braid_cache_abort(w);
+		braid_cache_drop(s, CACHE_NAME); /* never leave an older state behind */
+		return rc;
+	}
+	rc = braid_cache_commit(w, err);
+	if (rc)
+		braid_cache_drop(s, CACHE_NAME);
+	return rc;
+}
+
+void braid_linkstate_drop(struct braid_store *s)
+{
+	braid_cache_drop(s, CACHE_NAME);
+}
+
+braid_rc braid_linkstate_restore(struct braid_store *s, const struct braid_linkstate *now,
+				 const struct braid_link_opts *opts, struct braid_recset *rs,
+				 struct braid_linker **out, const char **why,
+				 struct braid_err *err)
+{
+	*out = NULL;
+	*why = NULL;
+	memset(rs, 0, sizeof *rs);
+	struct braid_cache_r *r;
+	struct braid_err e2;
+	braid_err_clear(&e2);
+	if (braid_cache_open(s, CACHE_NAME, &r, &e2)) {
+		*why = e2.code == BRAID_ENOTFOUND ? "no saved link state"
+						  : "the saved link state does not open (another key?)";
+		return BRAID_OK;
+	}
+	int64_t h[4];
+	braid_rc rc = BRAID_OK;
+	if (braid_cache_get(r, h, sizeof h, &e2) || h[0] != (int64_t)HDR_MAGIC)
+		*why = "the saved link state does not open";
+	else if (h[1] != now->run)
+		*why = "the saved link state is not the latest run's";
+	else if (h[2] != now->deleted)
+		*why = "records were withdrawn or removed since the last run";
+	if (*why) {
+		braid_cache_close(r);
+		return BRAID_OK;
+	}
+	if ((rc = braid_recset_load(s, h[3], rs, err))) {
+		braid_cache_close(r);
+		return rc;
+	}
+	struct braid_linker *l = braid_linker_state_read(get, r, rs->recs, rs->n, opts, &e2);
+	if (!l || braid_cache_end(r, &e2)) {
+		*why = "the saved link state does not open";
+		braid_linker_free(l);
+		braid_recset_release(rs);
+		l = NULL;
+	}
+	braid_cache_close(r);
+	*out = l;
+	return BRAID_OK;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+braid_rc braid_linkstate_apply(struct braid_store *s, const struct braid_linker *l,
+			       const char *reason, struct braid_pindex_stats *ps,
+			       struct braid_err *err)
+{
+	size_t n = braid_linker_stats(l)->records, nold = braid_linker_restored(l);
+	const uint32_t *cl = braid_linker_clusters(l), *old = braid_linker_restored_clusters(l);
+	const int64_t *keys = braid_linker_keys(l);
+	uint32_t ncl = 0, nold_cl = 0;
+	for (size_t i = 0; i < n; i++)
+		ncl = cl[i] + 1 > ncl ? cl[i] + 1 : ncl;
+	for (size_t i = 0; i < nold; i++)
+		nold_cl = old[i] + 1 > nold_cl ? old[i] + 1 : nold_cl;
+	/* A cluster is clean when it is exactly one earlier cluster: all its
+	 * records restored, all from the same earlier cluster, as many. */
+	uint32_t *oldsize = calloc(nold_cl ? nold_cl : 1, sizeof *oldsize);
+	uint32_t *size = calloc(ncl ? ncl : 1, sizeof *size);
+	uint32_t *from = malloc((ncl ? ncl : 1) * sizeof *from); /* UINT32_MAX: none yet */
+	uint8_t *dirty = calloc(ncl ? ncl : 1, 1);
+	int64_t *pk = NULL;
+	uint32_t *pc = NULL;
+	braid_rc rc = BRAID_OK;
+	if (!oldsize || !size || !from || !dirty) {
+		rc = braid_err_set(err, BRAID_ENOMEM, "person index: out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < nold; i++)
+		oldsize[old[i]]++;
+	memset(from, 0xff, (ncl ? ncl : 1) * sizeof *from);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t c = cl[i];
+		size[c]++;
+		if (i >= nold) {
+			dirty[c] = 1;
+			continue;
+		}
+		if (from[c] == UINT32_MAX)
+			from[c] = old[i];
+		else if (from[c] != old[i])
+			dirty[c] = 1;
+	}
+	size_t np = 0, clean = 0;
+	for (uint32_t c = 0; c < ncl; c++) {
+		if (!size[c])
+			continue;
+		if (!dirty[c] && size[c] != oldsize[from[c]])
+			dirty[c] = 1;
+		clean += !dirty[c];
+	}
+	for (size_t i = 0; i < n; i++)
+		np += dirty[cl[i]];
+	pk = malloc((np ? np : 1) * sizeof *pk);
+	pc = malloc((np ? np : 1) * sizeof *pc);
+	if (!pk || !pc) {
+		rc = braid_err_set(err, BRAID_ENOMEM, "person index: out of memory");
+		goto out;
+	}
+	/* the part: dense cluster numbers in order of first appearance */
+	np = 0;
+	for (size_t i = 0; i < n; i++)
+		if (dirty[cl[i]]) {
+			pk[np] = keys[i];
+			pc[np++] = cl[i];
+		}
+	{
+		uint32_t *u = malloc((np ? np : 1) * sizeof *u);
+		if (!u) {
+			rc = braid_err_set(err, BRAID_ENOMEM, "person index: out of memory");
+			goto out;
+		}
+		memcpy(u, pc, np * sizeof *u);
+		qsort(u, np, sizeof *u, cmp_u32);
+		for (size_t i = 0; i < np; i++) {
+			size_t lo = 0, hi = np;
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				if (u[mid] < pc[i])
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			pc[i] = (uint32_t)lo; /* dense enough: an index into u */
+		}
+		free(u);
+	}
+	if ((rc = braid_pindex_apply_part(s, pk, pc, np, reason, ps, err)))
+		goto out;
+	ps->persons += clean;
+	ps->kept += clean;
+	ps->unchanged += clean;
+out:
+	free(oldsize);
+	free(size);
+	free(from);
+	free(dirty);
+	free(pk);
+	free(pc);
+	return rc;
+}
