@@ -245,4 +245,13 @@ const int64_t *braid_linker_keys(const struct braid_linker *l);
  * against all, the saved pairs scored again from their vectors. */
 braid_rc braid_linker_run_restored(struct braid_linker *l, struct braid_err *err);
 
+/* After braid_linker_run_restored: the saved run's kept pairs, with their
+ * weight in that run and now (into a new array, caller frees). */
+struct braid_link_rescored {
+	uint32_t a, b;
+	float then, now;
+};
+braid_rc braid_linker_rescored(const struct braid_linker *l, struct braid_link_rescored **out,
+			       size_t *n, struct braid_err *err);
+
 #endif

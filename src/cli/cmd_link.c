@@ -137,52 +137,81 @@ static braid_rc latest_model(struct braid_store *s, char **out, int64_t *run,
 enum link_mode { MODE_FULL, MODE_KEPT, MODE_INCREMENTAL };
 static const char *const mode_names[] = {"full", "full-kept-model", "incremental"};
 
+/* Where a weight falls: 0 outside the uncertain band, 1 review (below the
+ * threshold), 2 accepted but uncertain. */
+static int band_of(const struct braid_link_stats *ls, double w)
+{
+	return w >= ls->review_high ? 0 : w >= ls->threshold ? 2 : w >= ls->review_low ? 1 : 0;
+}
+
+static braid_rc put_pair(struct braid_stmt *ins, struct braid_stmt *del, const int64_t *keys,
+			 uint32_t ia, uint32_t ib, double w, int band, struct braid_err *err)
+{
+	int64_t a = keys[ia], b = keys[ib];
+	struct braid_stmt *st = band ? ins : del;
+	braid_stmt_reset(st);
+	braid_stmt_bind_int64(st, 1, a < b ? a : b);
+	braid_stmt_bind_int64(st, 2, a < b ? b : a);
+	if (band) {
+		braid_stmt_bind_double(st, 3, w);
+		braid_stmt_bind_double(st, 4, 1.0 / (1.0 + exp2(-w)));
+		braid_stmt_bind_text(st, 5, band == 2 ? "match" : "review", -1);
+	}
+	int row;
+	return braid_stmt_step(st, &row, err);
+}
+
 /* link_pair after a run: the uncertain pairs (the review band, on both
- * sides of the threshold), replacing the earlier run's.  Certain matches
- * are not written: the person index holds their clusters and the saved
- * link state their vectors, and writing millions of rows cost more than
- * the rest of a run. */
-static braid_rc save_pairs(struct braid_store *s, struct braid_linker *l,
+ * sides of the threshold).  Certain matches are not written: the person
+ * index holds their clusters and the saved link state their vectors, and
+ * writing millions of rows cost more than the rest of a run.  A full run
+ * replaces the table; a run from the saved state inserts the pairs with a
+ * new record and touches an earlier pair only when its band changed (its
+ * stored weight is then the weight of the run that last moved it; explain
+ * and review compute the current one). */
+static braid_rc save_pairs(struct braid_store *s, struct braid_linker *l, int from_state,
 			   struct braid_err *err)
 {
 	const struct braid_link_stats *ls = braid_linker_stats(l);
 	const int64_t *keys = braid_linker_keys(l);
-	braid_rc rc = braid_store_exec(s, "DELETE FROM link_pair", err);
+	size_t nold = from_state ? braid_linker_restored(l) : 0;
+	braid_rc rc = from_state ? BRAID_OK : braid_store_exec(s, "DELETE FROM link_pair", err);
 	struct braid_link_pair *pairs = NULL;
-	size_t np = 0;
-	if (rc || (rc = braid_linker_pairs(l, ls->review_low, &pairs, &np, err)))
-		return rc;
-	struct braid_stmt *st;
-	if ((rc = braid_store_prepare(s, "INSERT OR REPLACE INTO link_pair(a,b,weight,probability,status)"
-				      " VALUES(?1,?2,?3,?4,?5)", &st, err))) {
-		free(pairs);
-		return rc;
-	}
+	struct braid_link_rescored *old = NULL;
+	size_t np = 0, nr = 0;
+	struct braid_stmt *ins = NULL, *del = NULL;
+	if (!rc)
+		rc = braid_linker_pairs(l, ls->review_low, &pairs, &np, err);
+	if (!rc && from_state)
+		rc = braid_linker_rescored(l, &old, &nr, err);
+	if (!rc)
+		rc = braid_store_prepare(s, "INSERT OR REPLACE INTO link_pair(a,b,weight,probability,"
+					 "status) VALUES(?1,?2,?3,?4,?5)", &ins, err);
+	if (!rc)
+		rc = braid_store_prepare(s, "DELETE FROM link_pair WHERE a = ?1 AND b = ?2", &del, err);
 	for (size_t i = 0; i < np && !rc; i++) {
-		double w = pairs[i].weight;
-		if (w >= ls->review_high)
-			continue;
-		int64_t a = keys[pairs[i].a], b = keys[pairs[i].b];
-		braid_stmt_reset(st);
-		braid_stmt_bind_int64(st, 1, a < b ? a : b);
-		braid_stmt_bind_int64(st, 2, a < b ? b : a);
-		braid_stmt_bind_double(st, 3, w);
-		braid_stmt_bind_double(st, 4, pairs[i].probability);
-		braid_stmt_bind_text(st, 5, w >= ls->threshold ? "match" : "review", -1);
-		int row;
-		rc = braid_stmt_step(st, &row, err);
+		int band = band_of(ls, pairs[i].weight);
+		if (band && (pairs[i].a >= nold || pairs[i].b >= nold))
+			rc = put_pair(ins, del, keys, pairs[i].a, pairs[i].b, pairs[i].weight, band, err);
+	}
+	for (size_t i = 0; i < nr && !rc; i++) {
+		int now = band_of(ls, old[i].now);
+		if (now != band_of(ls, old[i].then))
+			rc = put_pair(ins, del, keys, old[i].a, old[i].b, old[i].now, now, err);
 	}
 	free(pairs);
-	braid_stmt_finalize(st);
+	free(old);
+	braid_stmt_finalize(ins);
+	braid_stmt_finalize(del);
 	return rc;
 }
 
 static braid_rc save_run(struct braid_store *s, struct braid_linker *l,
-			 const struct braid_pindex_stats *ps, enum link_mode mode, size_t nnew,
-			 struct braid_err *err)
+			 const struct braid_pindex_stats *ps, enum link_mode mode, int from_state,
+			 size_t nnew, struct braid_err *err)
 {
 	const struct braid_link_stats *ls = braid_linker_stats(l);
-	braid_rc rc = save_pairs(s, l, err);
+	braid_rc rc = save_pairs(s, l, from_state, err);
 	if (rc)
 		return rc;
 	struct braid_stmt *st;
@@ -444,7 +473,9 @@ int cmd_link(struct cli *cli, int argc, char **argv)
 						braid_linker_stats(l)->records, reason, &ps, &err);
 		t_apply = now_s();
 		if (!rc)
-			rc = save_run(ss.s, l, &ps, mode, nnew, &err);
+			/* a threshold given now moves the band of every earlier pair */
+			rc = save_run(ss.s, l, &ps, mode, mode == MODE_INCREMENTAL && !opts.has_threshold,
+				      nnew, &err);
 		if (!rc)
 			rc = braid_store_commit(ss.s, &err);
 		else

@@ -219,3 +219,21 @@ const int64_t *braid_linker_keys(const struct braid_linker *l)
 {
 	return l->keys;
 }
+
+braid_rc braid_linker_rescored(const struct braid_linker *l, struct braid_link_rescored **out,
+			       size_t *n, struct braid_err *err)
+{
+	*out = NULL;
+	*n = 0;
+	if (!l->rest_w)
+		return braid_err_set(err, BRAID_EINVAL, "link: run the restored linker first");
+	struct braid_link_rescored *p = malloc((l->nrest_pairs ? l->nrest_pairs : 1) * sizeof *p);
+	if (!p)
+		return braid_err_set(err, BRAID_ENOMEM, "link: out of memory");
+	for (size_t i = 0; i < l->nrest_pairs; i++)
+		p[i] = (struct braid_link_rescored){l->rest_pairs[i].a, l->rest_pairs[i].b,
+						    l->rest_pairs[i].w, l->rest_w[i]};
+	*out = p;
+	*n = l->nrest_pairs;
+	return BRAID_OK;
+}

@@ -68,6 +68,67 @@ test_incremental_equals_full_relink_with_kept_model() {
 	[ "$persons" -lt 4500 ] || fail "only $persons persons for 5000 records"
 }
 
+# (a, b, status) of the stored uncertain pairs, sorted
+band() { sqlite3 ws/braid.db "SELECT a || ',' || b || ',' || status FROM link_pair ORDER BY a, b"; }
+
+test_incremental_review_band_equals_full_relink() {
+	setup
+	"$BRAID" ingest febrl head.csv >/dev/null
+	"$BRAID" link >/dev/null
+	"$BRAID" ingest febrl tail.csv >/dev/null
+	assert_eq "$("$BRAID" link --format json | jget mode)" "incremental"
+	band >inc.txt
+	"$BRAID" link --full --keep-model >/dev/null
+	band >full.txt
+	[ -s full.txt ] || fail "no uncertain pairs stored (the comparison is empty)"
+	cmp -s inc.txt full.txt || fail "review band differs: $(diff inc.txt full.txt | head -5)"
+	# certain matches are not stored: the band is a small part of the pairs
+	[ "$(wc -l <full.txt)" -lt 1000 ] || fail "$(wc -l <full.txt) pairs stored"
+}
+
+test_saved_state_is_sealed_and_its_loss_costs_only_time() {
+	setup
+	"$BRAID" ingest febrl head.csv >/dev/null
+	"$BRAID" link >/dev/null
+	[ -f ws/link.cache ] || fail "no saved link state"
+	# identifiers of the records are not readable in it
+	name=$(sed -n 2p head.csv | cut -d, -f3 | tr -d ' ' | tr a-z A-Z)
+	[ -n "$name" ] || fail "no surname to look for"
+	! grep -qa "$name" ws/link.cache || fail "a surname is readable in the saved state"
+	"$BRAID" ingest febrl tail.csv >/dev/null
+	cp -r ws ws.copy
+	OUT=$("$BRAID" link --format json)
+	assert_eq "$(printf '%s' "$OUT" | jget mode)" "incremental"
+	"$BRAID" export persons --out inc.csv 2>/dev/null
+	# the same workspace without its state: everything with the saved model
+	rm -rf ws && mv ws.copy ws && rm ws/link.cache
+	OUT=$("$BRAID" link --incremental 2>&1) && fail "--incremental without a state succeeded"
+	assert_contains "$OUT" "no saved link state"
+	OUT=$("$BRAID" link --format json)
+	assert_eq "$(printf '%s' "$OUT" | jget mode)" "full-kept-model"
+	"$BRAID" export persons --out kept.csv 2>/dev/null
+	assert_eq "$(same_persons inc.csv kept.csv)" "same"
+	# a damaged state is not used either
+	"$BRAID" ingest febrl head.csv >/dev/null 2>&1 || true
+	printf 'x' | dd of=ws/link.cache bs=1 seek=4000 conv=notrunc 2>/dev/null
+	OUT=$("$BRAID" link 2>&1)
+	assert_contains "$OUT" "full run with the saved model"
+	assert_contains "$OUT" "does not open"
+}
+
+test_withdrawal_makes_the_next_run_full() {
+	setup
+	"$BRAID" ingest febrl head.csv >/dev/null
+	"$BRAID" link >/dev/null
+	"$BRAID" export persons --out p.csv 2>/dev/null
+	PID=$(sed -n 2p p.csv | cut -d, -f3)
+	BRAID_USER=root BRAID_KEY=$ADMIN_KEY "$BRAID" withdraw --person "$PID" >/dev/null
+	"$BRAID" ingest febrl tail.csv >/dev/null
+	OUT=$("$BRAID" link --format json)
+	assert_eq "$(printf '%s' "$OUT" | jget mode)" "full"
+	! grep -q ",$PID\$" <("$BRAID" export persons 2>/dev/null) || fail "a withdrawn person is back"
+}
+
 test_incremental_is_refused_when_impossible() {
 	setup
 	"$BRAID" ingest febrl head.csv >/dev/null
