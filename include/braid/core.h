@@ -106,8 +106,16 @@ char *braid_arena_strdup(struct braid_arena *a, const char *s);
 /* ---------------------------------------------------------------- misc */
 /* 64-bit non-cryptographic hash (for hash tables and blocking keys). */
 uint64_t braid_hash64(const void *p, size_t n, uint64_t seed);
-/* Checked allocation helpers: return NULL on overflow/OOM. */
+/* Checked allocation helpers: return NULL on overflow/OOM.  Arrays of
+ * 4 MiB and more are offered huge pages (see braid_big_alloc). */
 void *braid_reallocarray(void *p, size_t nmemb, size_t size);
+/* Large arrays (the linker's millions of records and pairs): malloc and
+ * calloc of nmemb * size, checked, with the kernel asked to back them with
+ * huge pages.  On a virtual machine every first touch of a 4 KiB page is
+ * a fault, and an incremental link spent more time in those faults than in
+ * its own work; free() as usual. */
+void *braid_big_alloc(size_t nmemb, size_t size);
+void *braid_big_zalloc(size_t nmemb, size_t size);
 char *braid_strdup(const char *s);
 /* Parse a decimal integer occupying the whole of s (after trimming
  * spaces); BRAID_EPARSE when s is not one. */

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <stdint.h>
 
 uint64_t braid_hash64(const void *p, size_t n, uint64_t seed)
 {
@@ -27,12 +29,57 @@ uint64_t braid_hash64(const void *p, size_t n, uint64_t seed)
 	return h;
 }
 
+#define HUGE_FROM ((size_t)4 << 20)
+
+/* A hint only: the kernel may ignore it (transparent huge pages off) and
+ * a failure changes nothing. */
+static void huge_hint(void *p, size_t n)
+{
+#ifdef MADV_HUGEPAGE
+	if (!p || n < HUGE_FROM)
+		return;
+	uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+	uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+	if (e > a)
+		(void)madvise((void *)a, e - a, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)n;
+#endif
+}
+
 void *braid_reallocarray(void *p, size_t nmemb, size_t size)
 {
 	if (size && nmemb > SIZE_MAX / size)
 		return NULL;
 	size_t n = nmemb * size;
-	return realloc(p, n ? n : 1);
+	void *q = realloc(p, n ? n : 1);
+	huge_hint(q, n);
+	return q;
+}
+
+void *braid_big_alloc(size_t nmemb, size_t size)
+{
+	if (size && nmemb > SIZE_MAX / size)
+		return NULL;
+	size_t n = nmemb * size;
+	void *p = malloc(n ? n : 1);
+	huge_hint(p, n);
+	return p;
+}
+
+void *braid_big_zalloc(size_t nmemb, size_t size)
+{
+	if (size && nmemb > SIZE_MAX / size)
+		return NULL;
+	size_t n = nmemb * size;
+	/* calloc's fresh mappings are zero without a touch: hint first, then
+	 * clear only what may be dirty */
+	void *p = malloc(n ? n : 1);
+	huge_hint(p, n);
+	if (p)
+		memset(p, 0, n);
+	return p;
 }
 
 char *braid_strdup(const char *s)

@@ -139,33 +139,82 @@ struct edge {
 	uint32_t a, b;
 };
 
-static int edge_desc(const void *x, const void *y)
+/* The digit of an edge for a pass: 16 bits of (weight descending, then a,
+ * then b ascending).  Weights are finite floats; their bits, with the sign
+ * folded, order as the floats do. */
+static uint32_t edge_digit(const struct edge *e, int pass)
 {
-	const struct edge *a = x, *b = y;
-	if (a->w != b->w)
-		return a->w > b->w ? -1 : 1;
-	if (a->a != b->a)
-		return a->a < b->a ? -1 : 1;
-	return a->b < b->b ? -1 : a->b > b->b;
+	uint32_t v;
+	switch (pass >> 1) {
+	case 0: v = e->b; break;
+	case 1: v = e->a; break;
+	default: {
+		uint32_t f;
+		memcpy(&f, &e->w, sizeof f);
+		if (f == 0x80000000u)
+			f = 0; /* -0 is 0 */
+		f = f & 0x80000000u ? ~f : f | 0x80000000u; /* ascending */
+		v = ~f;                                        /* descending */
+	}
+	}
+	return pass & 1 ? v >> 16 : v & 0xffff;
+}
+
+/* Edges in total order (weight descending, then a, then b): an LSD radix
+ * sort, six passes of 16 bits.  A comparison sort of millions of edges was
+ * most of the clustering time of an incremental run. */
+static int sort_edges(struct edge *e, size_t n)
+{
+	struct edge *tmp = braid_big_alloc(n ? n : 1, sizeof *tmp);
+	size_t *cnt = malloc(65536 * sizeof *cnt);
+	if (!tmp || !cnt) {
+		free(tmp);
+		free(cnt);
+		return -1;
+	}
+	struct edge *src = e, *dst = tmp;
+	for (int pass = 0; pass < 6; pass++) {
+		memset(cnt, 0, 65536 * sizeof *cnt);
+		for (size_t i = 0; i < n; i++)
+			cnt[edge_digit(&src[i], pass)]++;
+		if (n && cnt[edge_digit(&src[0], pass)] == n)
+			continue; /* every edge has this digit: nothing to reorder */
+		size_t sum = 0;
+		for (size_t d = 0; d < 65536; d++) {
+			size_t c = cnt[d];
+			cnt[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[cnt[edge_digit(&src[i], pass)]++] = src[i];
+		struct edge *t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != e)
+		memcpy(e, src, n * sizeof *e);
+	free(tmp);
+	free(cnt);
+	return 0;
 }
 
 braid_rc braid__link_cluster(struct braid_linker *l, struct braid_err *err)
 {
 	size_t n = l->n ? l->n : 1;
 	struct uf u = {0};
-	uint32_t *plain = malloc(n * sizeof *plain);
-	u.parent = malloc(n * sizeof *u.parent);
-	u.size = malloc(n * sizeof *u.size);
-	u.next = malloc(n * sizeof *u.next);
-	u.tail = malloc(n * sizeof *u.tail);
-	u.ssn = calloc(n * SUMK, sizeof *u.ssn);
-	u.dob = calloc(n * SUMK, sizeof *u.dob);
+	uint32_t *plain = braid_big_alloc(n, sizeof *plain);
+	u.parent = braid_big_alloc(n, sizeof *u.parent);
+	u.size = braid_big_alloc(n, sizeof *u.size);
+	u.next = braid_big_alloc(n, sizeof *u.next);
+	u.tail = braid_big_alloc(n, sizeof *u.tail);
+	u.ssn = braid_big_zalloc(n * SUMK, sizeof *u.ssn);
+	u.dob = braid_big_zalloc(n * SUMK, sizeof *u.dob);
 	free(l->cluster);
-	l->cluster = malloc(n * sizeof *l->cluster);
+	l->cluster = braid_big_alloc(n, sizeof *l->cluster);
 	size_t ne = 0, nlab = l->opts.nlabels;
 	for (size_t i = 0; i < l->npairs; i++)
 		ne += l->pw[i] >= l->stats.threshold;
-	struct edge *e = malloc((ne + nlab + 1) * sizeof *e);
+	struct edge *e = braid_big_alloc(ne + nlab + 1, sizeof *e);
 	uint32_t *cl_off = NULL, *cl_to = NULL;
 	braid_rc rc = BRAID_OK;
 	if (!plain || !u.parent || !u.size || !u.next || !u.tail || !u.ssn || !u.dob ||
@@ -184,9 +233,49 @@ braid_rc braid__link_cluster(struct braid_linker *l, struct braid_err *err)
 		if (r->y && r->m && (l->cx.active & (1u << BRAID_LC_DOB)))
 			u.dob[i * SUMK] = (uint32_t)r->y * 10000u + r->m * 100u + r->d;
 	}
+	/* A restored run marks the records of earlier clusters that nothing
+	 * touched (incremental.c): each such cluster is one again, and none
+	 * of its edges needs sorting or checking. */
+	if (l->keep_old) {
+		uint32_t *first = u.next; /* borrowed: by earlier cluster, reset below */
+		size_t ncl_old = 0;
+		for (size_t i = 0; i < l->nrest; i++)
+			ncl_old = l->rest_cluster[i] + 1 > ncl_old ? l->rest_cluster[i] + 1 : ncl_old;
+		if (ncl_old > n) {
+			rc = BRAID_EINVAL;
+			goto out;
+		}
+		for (size_t c = 0; c < ncl_old; c++)
+			first[c] = UINT32_MAX;
+		uint32_t *rep = u.tail; /* borrowed: representative of each kept record */
+		for (size_t i = 0; i < l->nrest; i++) {
+			if (!l->keep_old[i])
+				continue;
+			uint32_t c = l->rest_cluster[i];
+			if (first[c] == UINT32_MAX)
+				first[c] = (uint32_t)i;
+			rep[i] = first[c];
+		}
+		for (size_t i = 0; i < l->n; i++) {
+			u.next[i] = UINT32_MAX;
+			if (i >= l->nrest || !l->keep_old[i] || rep[i] == i) {
+				u.tail[i] = (uint32_t)i;
+				continue;
+			}
+			uint32_t r = rep[i];
+			u.tail[i] = (uint32_t)i;
+			plain[i] = r;
+			uint32_t ra = find(u.parent, r);
+			u.parent[i] = ra;
+			u.size[ra]++;
+		}
+		/* member lists (next/tail) are only read for groups the guard
+		 * checks, which kept clusters never meet; they stay singletons */
+	}
 	ne = 0;
 	for (size_t i = 0; i < l->npairs; i++)
-		if (l->pw[i] >= l->stats.threshold)
+		if (l->pw[i] >= l->stats.threshold &&
+		    !(l->keep_old && l->pairs[i].a < l->nrest && l->keep_old[l->pairs[i].a]))
 			e[ne++] = (struct edge){l->pw[i], l->pairs[i].a, l->pairs[i].b};
 	/* labels: matches become edges stronger than any weight; non-matches
 	 * become cannot-link lists (CSR by record) */
@@ -231,7 +320,10 @@ braid_rc braid__link_cluster(struct braid_linker *l, struct braid_err *err)
 		}
 		free(fill);
 	}
-	qsort(e, ne, sizeof *e, edge_desc);
+	if (sort_edges(e, ne)) {
+		rc = BRAID_ENOMEM;
+		goto out;
+	}
 	for (size_t i = 0; i < ne; i++) {
 		uint32_t pa = find(plain, e[i].a), pb = find(plain, e[i].b);
 		if (pa != pb)

@@ -177,8 +177,8 @@ static void blocks_release(struct blocks *b)
 static braid_rc build(struct braid_linker *l, const uint8_t *is_new, struct blocks *b)
 {
 	size_t n = l->n, nr = (size_t)l->nrules, nnew = 0;
-	b->keys = malloc((n ? n : 1) * (nr ? nr : 1) * sizeof *b->keys);
-	struct kv *kv = malloc((n ? n : 1) * sizeof *kv);
+	b->keys = braid_big_alloc((n ? n : 1) * (nr ? nr : 1), sizeof *b->keys);
+	struct kv *kv = braid_big_alloc(n ? n : 1, sizeof *kv);
 	braid_rc rc = b->keys && kv ? BRAID_OK : BRAID_ENOMEM;
 	for (size_t i = 0; i < n && !rc; i++) {
 		nnew += !is_new || is_new[i];
@@ -327,8 +327,8 @@ static braid_rc compare_all(struct braid_linker *l, const uint8_t *is_new,
 	size_t nrest = l->nrest_pairs;
 	struct job *jobs = calloc((size_t)nt, sizeof *jobs);
 	free(l->rest_w);
-	l->rest_w = malloc((nrest ? nrest : 1) * sizeof *l->rest_w);
-	braid__cvec *rv = malloc((nrest ? nrest : 1) * sizeof *rv);
+	l->rest_w = braid_big_alloc(nrest ? nrest : 1, sizeof *l->rest_w);
+	braid__cvec *rv = braid_big_alloc(nrest ? nrest : 1, sizeof *rv);
 	braid_rc rc = jobs && l->rest_w && rv ? BRAID_OK : BRAID_ENOMEM;
 	for (int t = 0; t < nt && !rc; t++)
 		jobs[t] = (struct job){.l = l, .is_new = is_new, .b = b, .known = known,
@@ -350,9 +350,9 @@ static braid_rc compare_all(struct braid_linker *l, const uint8_t *is_new,
 		total += jobs[t].o.n;
 	}
 	if (!rc) {
-		o->p = malloc((total ? total : 1) * sizeof *o->p);
-		o->w = malloc((total ? total : 1) * sizeof *o->w);
-		o->v = malloc((total ? total : 1) * sizeof *o->v);
+		o->p = braid_big_alloc(total ? total : 1, sizeof *o->p);
+		o->w = braid_big_alloc(total ? total : 1, sizeof *o->w);
+		o->v = braid_big_alloc(total ? total : 1, sizeof *o->v);
 		o->cap = total;
 		if (!o->p || !o->w || !o->v)
 			rc = BRAID_ENOMEM;
@@ -381,6 +381,79 @@ static braid_rc compare_all(struct braid_linker *l, const uint8_t *is_new,
 	free(rv);
 	free(jobs);
 	return rc;
+}
+
+/* The earlier clusters a restored run need not cluster again (keep_old):
+ * clustering is union-find in weight order with a guard, and components
+ * of the accepted graph never interact, so an earlier cluster comes out
+ * the same whatever the order of its edges when it was a whole component
+ * then and still is (no accepted edge into or out of it then or now, none
+ * of its edges crossed the threshold), and the guard had nothing to do in
+ * it (no two of its records disagree hard; small enough that the guard
+ * compares records, not summaries) and no clerical decision names it. */
+#define KEEP_MAX 64
+static braid_rc mark_untouched(struct braid_linker *l)
+{
+	size_t nold = l->nrest, ncl = 0;
+	for (size_t i = 0; i < nold; i++)
+		ncl = l->rest_cluster[i] + 1 > ncl ? l->rest_cluster[i] + 1 : ncl;
+	uint8_t *bad = calloc(ncl ? ncl : 1, 1);
+	uint32_t *start = calloc(ncl + 1, sizeof *start), *mem = malloc((nold ? nold : 1) * 4);
+	l->keep_old = malloc(nold ? nold : 1);
+	if (!bad || !start || !mem || !l->keep_old) {
+		free(bad);
+		free(start);
+		free(mem);
+		free(l->keep_old);
+		l->keep_old = NULL;
+		return BRAID_ENOMEM;
+	}
+	const uint32_t *oc = l->rest_cluster;
+	double thr = l->stats.threshold;
+	for (size_t i = 0; i < l->nrest_pairs; i++) {
+		const struct braid__kept *kp = &l->rest_pairs[i];
+		int then = kp->w >= thr, now = l->rest_w[i] >= thr;
+		if (then != now || (then && oc[kp->a] != oc[kp->b]))
+			bad[oc[kp->a]] = bad[oc[kp->b]] = 1;
+	}
+	for (size_t i = 0; i < l->npairs; i++) {
+		uint32_t a = l->pairs[i].a, b = l->pairs[i].b;
+		if (l->pw[i] >= thr && (a >= nold || b >= nold) && (a < nold || b < nold))
+			bad[oc[a < nold ? a : b]] = 1;
+	}
+	for (size_t i = 0; i < l->opts.nlabels; i++) {
+		const struct braid_link_label *lb = &l->opts.labels[i];
+		if (lb->a < nold)
+			bad[oc[lb->a]] = 1;
+		if (lb->b < nold)
+			bad[oc[lb->b]] = 1;
+	}
+	/* members by cluster (a counting sort), then size and hard conflicts */
+	for (size_t i = 0; i < nold; i++)
+		start[oc[i] + 1]++;
+	for (size_t c = 0; c < ncl; c++)
+		start[c + 1] += start[c];
+	for (size_t i = 0; i < nold; i++)
+		mem[start[oc[i]]++] = (uint32_t)i;
+	for (size_t c = ncl; c > 0; c--)
+		start[c] = start[c - 1];
+	start[0] = 0;
+	for (size_t c = 0; c < ncl; c++) {
+		uint32_t s0 = start[c], e0 = start[c + 1];
+		if (bad[c] || e0 - s0 > KEEP_MAX) {
+			bad[c] = 1;
+			continue;
+		}
+		for (uint32_t x = s0; x < e0 && !bad[c]; x++)
+			for (uint32_t y = x + 1; y < e0 && !bad[c]; y++)
+				bad[c] = (uint8_t)braid__hard_conflict(l, mem[x], mem[y]);
+	}
+	for (size_t i = 0; i < nold; i++)
+		l->keep_old[i] = !bad[oc[i]];
+	free(bad);
+	free(start);
+	free(mem);
+	return BRAID_OK;
 }
 
 static braid_rc run(struct braid_linker *l, const uint8_t *is_new,
@@ -422,7 +495,12 @@ static braid_rc run(struct braid_linker *l, const uint8_t *is_new,
 		s->pairs_review += w >= s->review_low && w < s->review_high;
 	}
 	double t2 = now_s();
-	if ((rc = braid__link_cluster(l, err)))
+	if (l->rest_cluster && !l->opts.has_threshold && (rc = mark_untouched(l)))
+		return braid_err_set(err, rc, "link: out of memory");
+	rc = braid__link_cluster(l, err);
+	free(l->keep_old);
+	l->keep_old = NULL;
+	if (rc)
 		return rc;
 	double t3 = now_s();
 	s->seconds_block = t1 - t0;

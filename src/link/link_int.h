@@ -206,6 +206,8 @@ struct braid_linker {
 	size_t nrest_pairs;
 	float *rest_w;       /* after the run: each restored pair's weight now */
 	uint8_t *name_moved; /* by string id: a new record's first or last name */
+	uint8_t *keep_old;   /* while clustering: restored record whose earlier
+			      * cluster stays as it was (incremental.c) */
 	/* blocking */
 	int nrules;
 	int rules[BRAID__MAX_RULES];

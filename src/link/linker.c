@@ -273,8 +273,8 @@ struct braid_linker *braid_linker_new(const struct braid_identity *recs, size_t 
 		return NULL;
 	l->recs = recs;
 	l->n = n;
-	l->r = calloc(n ? n : 1, sizeof *l->r);
-	l->keys = calloc(n ? n : 1, sizeof *l->keys);
+	l->r = braid_big_zalloc(n ? n : 1, sizeof *l->r);
+	l->keys = braid_big_zalloc(n ? n : 1, sizeof *l->keys);
 	if (!l->r || !l->keys) {
 		braid_err_set(err, BRAID_ENOMEM, "link: out of memory for %zu records", n);
 		braid_linker_free(l);
@@ -418,7 +418,7 @@ braid_rc braid_linker_pairs(const struct braid_linker *l, double min_weight,
 	size_t k = 0;
 	for (size_t i = 0; i < l->npairs; i++)
 		k += l->pw[i] >= min_weight;
-	struct braid_link_pair *p = calloc(k ? k : 1, sizeof *p);
+	struct braid_link_pair *p = braid_big_alloc(k ? k : 1, sizeof *p);
 	if (!p)
 		return braid_err_set(err, BRAID_ENOMEM, "link: out of memory");
 	k = 0;

@@ -93,7 +93,7 @@ static braid_rc get_array(braid_link_get_fn get, void *ctx, void **out, uint64_t
 	uint64_t cap = n > min ? n : min;
 	if (cap && cap > SIZE_MAX / sz)
 		return braid_err_set(err, BRAID_ETOOBIG, "link state: too large");
-	*out = malloc(cap ? (size_t)cap * sz : 1);
+	*out = braid_big_alloc(cap ? (size_t)cap : 1, sz);
 	if (!*out)
 		return braid_err_set(err, BRAID_ENOMEM, "link state: out of memory");
 	braid_rc rc = get(ctx, *out, (size_t)n * sz, err);
@@ -227,7 +227,8 @@ braid_rc braid_linker_rescored(const struct braid_linker *l, struct braid_link_r
 	*n = 0;
 	if (!l->rest_w)
 		return braid_err_set(err, BRAID_EINVAL, "link: run the restored linker first");
-	struct braid_link_rescored *p = malloc((l->nrest_pairs ? l->nrest_pairs : 1) * sizeof *p);
+	struct braid_link_rescored *p = braid_big_alloc(l->nrest_pairs ? l->nrest_pairs : 1,
+							 sizeof *p);
 	if (!p)
 		return braid_err_set(err, BRAID_ENOMEM, "link: out of memory");
 	for (size_t i = 0; i < l->nrest_pairs; i++)
