@@ -245,13 +245,22 @@ const int64_t *braid_linker_keys(const struct braid_linker *l);
  * against all, the saved pairs scored again from their vectors. */
 braid_rc braid_linker_run_restored(struct braid_linker *l, struct braid_err *err);
 
-/* After braid_linker_run_restored: the saved run's kept pairs, with their
- * weight in that run and now (into a new array, caller frees). */
+/* Where a weight falls for these stats: 0 outside the uncertain band
+ * (certain, or below it), 1 review (below the threshold), 2 accepted but
+ * uncertain. */
+int braid_link_band(const struct braid_link_stats *st, double w);
+/* The pairs in the uncertain band with a record at index >= from (0: all),
+ * into a new array (caller frees). */
+braid_rc braid_linker_band_pairs(const struct braid_linker *l, size_t from,
+				 struct braid_link_pair **out, size_t *n, struct braid_err *err);
+/* After braid_linker_run_restored: the saved run's kept pairs whose band
+ * changed, with their weight then and now (new array, caller frees). */
 struct braid_link_rescored {
 	uint32_t a, b;
 	float then, now;
 };
-braid_rc braid_linker_rescored(const struct braid_linker *l, struct braid_link_rescored **out,
-			       size_t *n, struct braid_err *err);
+braid_rc braid_linker_band_changes(const struct braid_linker *l,
+				   struct braid_link_rescored **out, size_t *n,
+				   struct braid_err *err);
 
 #endif

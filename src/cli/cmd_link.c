@@ -137,13 +137,6 @@ static braid_rc latest_model(struct braid_store *s, char **out, int64_t *run,
 enum link_mode { MODE_FULL, MODE_KEPT, MODE_INCREMENTAL };
 static const char *const mode_names[] = {"full", "full-kept-model", "incremental"};
 
-/* Where a weight falls: 0 outside the uncertain band, 1 review (below the
- * threshold), 2 accepted but uncertain. */
-static int band_of(const struct braid_link_stats *ls, double w)
-{
-	return w >= ls->review_high ? 0 : w >= ls->threshold ? 2 : w >= ls->review_low ? 1 : 0;
-}
-
 static braid_rc put_pair(struct braid_stmt *ins, struct braid_stmt *del, const int64_t *keys,
 			 uint32_t ia, uint32_t ib, double w, int band, struct braid_err *err)
 {
@@ -181,24 +174,20 @@ static braid_rc save_pairs(struct braid_store *s, struct braid_linker *l, int fr
 	size_t np = 0, nr = 0;
 	struct braid_stmt *ins = NULL, *del = NULL;
 	if (!rc)
-		rc = braid_linker_pairs(l, ls->review_low, &pairs, &np, err);
+		rc = braid_linker_band_pairs(l, nold, &pairs, &np, err);
 	if (!rc && from_state)
-		rc = braid_linker_rescored(l, &old, &nr, err);
+		rc = braid_linker_band_changes(l, &old, &nr, err);
 	if (!rc)
 		rc = braid_store_prepare(s, "INSERT OR REPLACE INTO link_pair(a,b,weight,probability,"
 					 "status) VALUES(?1,?2,?3,?4,?5)", &ins, err);
 	if (!rc)
 		rc = braid_store_prepare(s, "DELETE FROM link_pair WHERE a = ?1 AND b = ?2", &del, err);
-	for (size_t i = 0; i < np && !rc; i++) {
-		int band = band_of(ls, pairs[i].weight);
-		if (band && (pairs[i].a >= nold || pairs[i].b >= nold))
-			rc = put_pair(ins, del, keys, pairs[i].a, pairs[i].b, pairs[i].weight, band, err);
-	}
-	for (size_t i = 0; i < nr && !rc; i++) {
-		int now = band_of(ls, old[i].now);
-		if (now != band_of(ls, old[i].then))
-			rc = put_pair(ins, del, keys, old[i].a, old[i].b, old[i].now, now, err);
-	}
+	for (size_t i = 0; i < np && !rc; i++)
+		rc = put_pair(ins, del, keys, pairs[i].a, pairs[i].b, pairs[i].weight,
+			      braid_link_band(ls, pairs[i].weight), err);
+	for (size_t i = 0; i < nr && !rc; i++)
+		rc = put_pair(ins, del, keys, old[i].a, old[i].b, old[i].now,
+			      braid_link_band(ls, old[i].now), err);
 	free(pairs);
 	free(old);
 	braid_stmt_finalize(ins);

@@ -39,7 +39,12 @@ braid_rc braid_linkstate_now(struct braid_store *s, struct braid_linkstate *now,
 			     struct braid_err *err)
 {
 	memset(now, 0, sizeof *now);
-	braid_rc rc;
+	/* new records are found by batch (vaults made before this index was
+	 * part of the vault's schema get it on their first link) */
+	braid_rc rc = braid_store_exec(s, "CREATE INDEX IF NOT EXISTS vault.identities_batch"
+				       " ON identities(batch_id)", err);
+	if (rc)
+		return rc;
 	if ((rc = int_of(s, "SELECT coalesce(max(id), 0) FROM link_run", &now->run, err)) ||
 	    (rc = int_of(s, "SELECT deleted FROM link_gen WHERE id = 1", &now->deleted, err)) ||
 	    (rc = int_of(s, "SELECT coalesce(max(id), 0) FROM batches", &now->max_batch, err)))

@@ -14,6 +14,7 @@
  */
 #include "link_int.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -220,21 +221,67 @@ const int64_t *braid_linker_keys(const struct braid_linker *l)
 	return l->keys;
 }
 
-braid_rc braid_linker_rescored(const struct braid_linker *l, struct braid_link_rescored **out,
-			       size_t *n, struct braid_err *err)
+int braid_link_band(const struct braid_link_stats *st, double w)
+{
+	return w >= st->review_high ? 0 : w >= st->threshold ? 2 : w >= st->review_low ? 1 : 0;
+}
+
+braid_rc braid_linker_band_pairs(const struct braid_linker *l, size_t from,
+				 struct braid_link_pair **out, size_t *n, struct braid_err *err)
+{
+	*out = NULL;
+	*n = 0;
+	if (!l->ran || !l->cluster)
+		return braid_err_set(err, BRAID_EINVAL, "link: run the linker first");
+	size_t k = 0, cap = 0;
+	struct braid_link_pair *p = NULL;
+	for (size_t i = 0; i < l->npairs; i++) {
+		double w = l->pw[i];
+		if (!braid_link_band(&l->stats, w) || (l->pairs[i].a < from && l->pairs[i].b < from))
+			continue;
+		if (k == cap) {
+			cap = cap ? cap * 2 : 1024;
+			struct braid_link_pair *q = braid_reallocarray(p, cap, sizeof *q);
+			if (!q) {
+				free(p);
+				return braid_err_set(err, BRAID_ENOMEM, "link: out of memory");
+			}
+			p = q;
+		}
+		p[k++] = (struct braid_link_pair){l->pairs[i].a, l->pairs[i].b, (float)w,
+						  (float)(1.0 / (1.0 + exp2(-w)))};
+	}
+	*out = p;
+	*n = k;
+	return BRAID_OK;
+}
+
+braid_rc braid_linker_band_changes(const struct braid_linker *l,
+				   struct braid_link_rescored **out, size_t *n,
+				   struct braid_err *err)
 {
 	*out = NULL;
 	*n = 0;
 	if (!l->rest_w)
 		return braid_err_set(err, BRAID_EINVAL, "link: run the restored linker first");
-	struct braid_link_rescored *p = braid_big_alloc(l->nrest_pairs ? l->nrest_pairs : 1,
-							 sizeof *p);
-	if (!p)
-		return braid_err_set(err, BRAID_ENOMEM, "link: out of memory");
-	for (size_t i = 0; i < l->nrest_pairs; i++)
-		p[i] = (struct braid_link_rescored){l->rest_pairs[i].a, l->rest_pairs[i].b,
-						    l->rest_pairs[i].w, l->rest_w[i]};
+	size_t k = 0, cap = 0;
+	struct braid_link_rescored *p = NULL;
+	for (size_t i = 0; i < l->nrest_pairs; i++) {
+		const struct braid__kept *kp = &l->rest_pairs[i];
+		if (braid_link_band(&l->stats, kp->w) == braid_link_band(&l->stats, l->rest_w[i]))
+			continue;
+		if (k == cap) {
+			cap = cap ? cap * 2 : 1024;
+			struct braid_link_rescored *q = braid_reallocarray(p, cap, sizeof *q);
+			if (!q) {
+				free(p);
+				return braid_err_set(err, BRAID_ENOMEM, "link: out of memory");
+			}
+			p = q;
+		}
+		p[k++] = (struct braid_link_rescored){kp->a, kp->b, kp->w, l->rest_w[i]};
+	}
 	*out = p;
-	*n = l->nrest_pairs;
+	*n = k;
 	return BRAID_OK;
 }

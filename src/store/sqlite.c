@@ -98,6 +98,7 @@ static const char vault_schema[] =
 	/* sealed = nonce || secretbox(record_key || encoded identity). */
 	"CREATE TABLE identities(record_key INTEGER PRIMARY KEY,"
 	" source_id INTEGER NOT NULL, batch_id INTEGER NOT NULL, sealed BLOB NOT NULL);"
+	"CREATE INDEX identities_batch ON identities(batch_id);"
 	"CREATE TABLE reject_raw(reject_id INTEGER PRIMARY KEY, sealed BLOB NOT NULL);";
 
 static braid_rc sq_err(sqlite3 *db, struct braid_err *err, const char *what)
@@ -693,8 +694,13 @@ static braid_rc sq_identity_iter(struct braid_store *bs, int64_t source_id,
 {
 	struct sq_store *s = (struct sq_store *)bs;
 	sqlite3_stmt *st = NULL;
+	/* Later batches have higher keys: with the batch index the range
+	 * starts at the first of them instead of scanning every row (an
+	 * incremental link reads thousands of a million). */
 	braid_rc rc = prep(s, "SELECT record_key, source_id, sealed FROM vault.identities"
-			      " WHERE (?1=0 OR source_id=?1) AND batch_id>?2"
+			      " WHERE (?1=0 OR source_id=?1) AND batch_id>?2 AND record_key >="
+			      " (CASE WHEN ?2=0 THEN 0 ELSE coalesce((SELECT min(record_key)"
+			      " FROM vault.identities WHERE batch_id>?2), 0) END)"
 			      " ORDER BY record_key", &st, err);
 	if (rc)
 		return rc;
