@@ -137,6 +137,16 @@ static int cmp_cand_rank(const void *a, const void *b)
 	return x->cluster < y->cluster ? -1 : x->cluster > y->cluster;
 }
 
+struct by_id {
+	pid_t13 id;
+	uint32_t c;
+};
+
+static int cmp_by_id(const void *a, const void *b)
+{
+	return strcmp(((const struct by_id *)a)->id, ((const struct by_id *)b)->id);
+}
+
 /* The index's rows: all of them, or (keys not NULL) those of the n keys. */
 static braid_rc load_old(struct upd *u, const int64_t *keys, size_t n)
 {
@@ -276,6 +286,8 @@ static braid_rc apply(struct braid_store *s, const int64_t *keys, const uint32_t
 	size_t *cstart = NULL; /* nclusters + 1: cluster c's ranks are byclus[cstart[c]..] */
 	uint32_t *byclus = NULL;
 	uint8_t *incand = NULL; /* by earlier person */
+	struct by_id *byid = NULL;
+	int bulk = 0;
 	if (!oldpid || !cands || !assigned || !given_to || !csize || !oldsize ||
 	    !oldkept || !cchanged || !newids) {
 		rc = braid_err_set(err, BRAID_ENOMEM, "person index: out of memory");
@@ -368,6 +380,20 @@ static braid_rc apply(struct braid_store *s, const int64_t *keys, const uint32_t
 		&q_status, err)))
 		goto out;
 
+	/* A large rewrite (the first run, a full re-link that moved many
+	 * records) writes without the secondary indexes and builds them again
+	 * at the end: SQLite builds an index by sorting, where a million
+	 * inserts in random person-id order cost most of a full link. */
+	size_t writes = 0;
+	for (size_t i = 0; i < n; i++)
+		writes += !(oldpid[i] >= 0 && assigned[clusters[i]] == oldpid[i]);
+	if (writes >= 50000 && writes * 4 >= u.nrows) {
+		if ((rc = braid_store_exec(s, "DROP INDEX IF EXISTS person_record_pid;"
+					   "DROP INDEX IF EXISTS person_history_pid;"
+					   "DROP INDEX IF EXISTS person_history_other;", err)))
+			goto out;
+		bulk = 1;
+	}
 	/* Records: write only those whose person changed. */
 	for (size_t i = 0; i < n; i++) {
 		uint32_t c = clusters[i];
@@ -417,10 +443,22 @@ static braid_rc apply(struct braid_store *s, const int64_t *keys, const uint32_t
 			goto out;
 	}
 
-	/* Persons and their history. */
-	for (uint32_t c = 0; c < nclusters; c++) {
-		if (!csize[c])
-			continue;
+	/* Persons and their history, in person-id order (the person table's
+	 * key: appends instead of random inserts). */
+	byid = malloc((nclusters ? nclusters : 1) * sizeof *byid);
+	if (!byid) {
+		rc = braid_err_set(err, BRAID_ENOMEM, "person index: out of memory");
+		goto out;
+	}
+	size_t nby = 0;
+	for (uint32_t c = 0; c < nclusters; c++)
+		if (csize[c]) {
+			memcpy(byid[nby].id, newids[c], sizeof byid[nby].id);
+			byid[nby++].c = c;
+		}
+	qsort(byid, nby, sizeof *byid, cmp_by_id);
+	for (size_t bi = 0; bi < nby; bi++) {
+		uint32_t c = byid[bi].c;
 		if (assigned[c] >= 0) {
 			st0.kept++;
 			if (!cchanged[c] && oldkept[assigned[c]] == oldsize[assigned[c]] &&
@@ -491,8 +529,11 @@ static braid_rc apply(struct braid_store *s, const int64_t *keys, const uint32_t
 	for (uint32_t c = 0; c < nclusters; c++)
 		if (csize[c])
 			st0.persons++;
+	if (bulk)
+		rc = braid_pindex_schema(s, err); /* the indexes, built by sorting */
 
 out:
+	free(byid);
 	braid_stmt_finalize(q_hist);
 	braid_stmt_finalize(q_set);
 	braid_stmt_finalize(q_del);
