@@ -87,21 +87,46 @@ braid_rc braid_linker_state_write(const struct braid_linker *l, braid_link_put_f
 	return rc;
 }
 
-/* n elements of size sz into a new array of at least min elements. */
+/* n elements of size sz into a new array of at least min elements.  The
+ * array grows as the bytes arrive (64 MiB at a time), so a damaged count
+ * runs out of input before it can ask for absurd memory. */
 static braid_rc get_array(braid_link_get_fn get, void *ctx, void **out, uint64_t n,
 			  size_t sz, uint64_t min, struct braid_err *err)
 {
-	uint64_t cap = n > min ? n : min;
-	if (cap && cap > SIZE_MAX / sz)
+	uint64_t cap = n > min ? n : min, step = ((uint64_t)64 << 20) / sz + 1;
+	if (!cap)
+		cap = 1;
+	if (cap > SIZE_MAX / sz)
 		return braid_err_set(err, BRAID_ETOOBIG, "link state: too large");
-	*out = braid_big_alloc(cap ? (size_t)cap : 1, sz);
-	if (!*out)
-		return braid_err_set(err, BRAID_ENOMEM, "link state: out of memory");
-	braid_rc rc = get(ctx, *out, (size_t)n * sz, err);
-	if (rc) {
-		free(*out);
-		*out = NULL;
+	uint64_t have = 0, room = cap < step ? cap : step;
+	unsigned char *p = braid_big_alloc((size_t)room, sz);
+	braid_rc rc = p ? BRAID_OK : braid_err_set(err, BRAID_ENOMEM, "link state: out of memory");
+	while (!rc && have < n) {
+		uint64_t k = n - have < step ? n - have : step;
+		if (have + k > room) {
+			room = have + k;
+			unsigned char *q = braid_reallocarray(p, (size_t)room, sz);
+			if (!q) {
+				rc = braid_err_set(err, BRAID_ENOMEM, "link state: out of memory");
+				break;
+			}
+			p = q;
+		}
+		rc = get(ctx, p + have * sz, (size_t)(k * sz), err);
+		have += k;
 	}
+	if (!rc && room < cap) {
+		unsigned char *q = braid_reallocarray(p, (size_t)cap, sz);
+		if (!q)
+			rc = braid_err_set(err, BRAID_ENOMEM, "link state: out of memory");
+		else
+			p = q;
+	}
+	if (rc) {
+		free(p);
+		p = NULL;
+	}
+	*out = p;
 	return rc;
 }
 
