@@ -148,7 +148,11 @@ struct braid_link_term {
 };
 struct braid_link_explanation {
 	double prior;    /* log2(lambda/(1-lambda)) */
-	double weight;   /* prior + sum of (weight + tf) of the terms */
+	/* what the comparisons weigh together beyond the sum of their own
+	 * weights (a model with match classes: e.g. a wrong date weighs less
+	 * when both names agree exactly); 0 for a single-class model */
+	double interaction;
+	double weight;   /* prior + interaction + sum of (weight + tf) of the terms */
 	double probability;
 	int nterms;
 	struct braid_link_term terms[BRAID_LC__COUNT];

@@ -1071,8 +1071,8 @@ static json_t *explanation_json(const struct braid_link_explanation *e,
 			"level", braid_link_level_name(t->cmp, t->level), "m", t->m, "u", t->u,
 			"weight", t->weight, "tf", t->tf));
 	}
-	return json_pack("{s:f,s:o,s:f,s:f,s:f,s:s}", "prior", e->prior, "terms", terms,
-			 "weight", e->weight, "probability", e->probability,
+	return json_pack("{s:f,s:o,s:f,s:f,s:f,s:f,s:s}", "prior", e->prior, "terms", terms,
+			 "interaction", e->interaction, "weight", e->weight, "probability", e->probability,
 			 "threshold", st->threshold, "decision", decision_of(st, e->weight));
 }
 

@@ -1,7 +1,9 @@
 /*
  * explain.c — the waterfall: for a pair of records, each comparison's level,
- * its m, u and weight log2(m/u), any term-frequency adjustment, and the
- * prior; they add up to exactly the weight the pair was scored with.
+ * its m, u and weight log2(m/u), any term-frequency adjustment, the prior,
+ * and (a model with match classes) one interaction term, what the levels
+ * weigh together beyond their own weights; they add up to exactly the
+ * weight the pair was scored with.
  *
  * It prints nothing itself (the CLI does) and shows levels, never the
  * identifier values behind them.
@@ -26,7 +28,7 @@ braid_rc braid_linker_explain(const struct braid_linker *l, uint32_t a, uint32_t
 	double tf[BRAID_LC__COUNT];
 	braid__tf_adjust(l, v, lo, hi, tf);
 	out->prior = md->prior;
-	double w = md->prior;
+	double w = md->prior, sum = 0;
 	for (int c = 0; c < BRAID_LC__COUNT; c++) {
 		if (!(l->cx.active & (1u << c)))
 			continue;
@@ -38,8 +40,13 @@ braid_rc braid_linker_explain(const struct braid_linker *l, uint32_t a, uint32_t
 		t->u = md->u[c][lv];
 		t->weight = md->w[c][lv];
 		t->tf = tf[c];
-		w += t->weight + t->tf;
+		sum += t->weight + t->tf;
 	}
+	/* the pair's weight as every scorer computes it (model.c); with match
+	 * classes it is not the sum of the per-comparison weights (those are
+	 * the classes' marginal), and the difference is shown as one term */
+	w = braid__vec_weight(l, v) + braid__tf_adjust(l, v, lo, hi, NULL);
+	out->interaction = md->nclass ? w - (md->prior + sum) : 0;
 	out->weight = w;
 	out->probability = 1.0 / (1.0 + exp2(-w));
 	return BRAID_OK;
@@ -58,6 +65,9 @@ braid_rc braid_link_explanation_format(const struct braid_link_explanation *e,
 			rc = braid_buf_printf(b, "  (term frequency %+.2f)", t->tf);
 		rc = rc ? rc : braid_buf_putc(b, '\n');
 	}
+	if (!rc && e->interaction != 0)
+		rc = braid_buf_printf(b, "  %-12s %-28s %+8.2f\n", "interaction",
+				      "(levels seen together)", e->interaction);
 	rc = rc ? rc : braid_buf_printf(b, "  %-12s %-28s %+8.2f  (probability %.4f)\n", "total",
 					"", e->weight, e->probability);
 	return rc;

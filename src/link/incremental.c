@@ -134,9 +134,7 @@ static void out_release(struct out *o)
  * file agree to the last bit. */
 static double weight_of(const struct braid_linker *l, braid__cvec v, uint32_t lo, uint32_t hi)
 {
-	double w = l->model.prior;
-	for (int c = 0; c < BRAID_LC__COUNT; c++)
-		w += l->model.w[c][braid__cvec_level(v, c)];
+	double w = braid__vec_weight(l, v);
 	return w + braid__tf_adjust(l, v, lo, hi, NULL);
 }
 

@@ -160,6 +160,7 @@ struct braid__kept {
 };
 
 /* ------------------------------------------------------------ model */
+#define BRAID__MAX_CLASSES 16
 struct braid__model {
 	double m[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
 	double u[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
@@ -177,6 +178,13 @@ struct braid__model {
 	 * estimated (too few such pairs, or a model loaded without it). */
 	double uc[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
 	int has_uc;
+	/* P(vector | match) as a mixture of latent classes (model.c):
+	 * sum over k < nclass of pi[k] * prod_c mk[k][c][level]; m above is
+	 * their marginal.  nclass 0 = the single class m (a saved model
+	 * without classes). */
+	int nclass;
+	double pi[BRAID__MAX_CLASSES];
+	double mk[BRAID__MAX_CLASSES][BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS];
 };
 /* Comparisons whose u is taken among family-like pairs. */
 #define BRAID__HOUSEHOLD_CMPS ((1u << BRAID_LC_ADDRESS) | (1u << BRAID_LC_PHONE) | (1u << BRAID_LC_ZIP) | (1u << BRAID_LC_DOB))
@@ -253,6 +261,16 @@ double braid__em_rule_inb(const struct braid_linker *l, uint32_t bit, uint32_t e
  * returns the expected number of matching pairs. */
 double braid__em_global(const struct braid_linker *l, struct braid__model *md,
 			uint32_t active, int max_iters, int *iters);
+/* A vector's weight without term frequencies: the prior plus the sum of
+ * per-comparison weights plus, when the model has match classes, their
+ * interaction (model.c).  Every scorer (full runs, explain, incremental
+ * runs) goes through it so that they agree to the last bit. */
+double braid__vec_weight(const struct braid_linker *l, braid__cvec v);
+/* The match classes (model.c), after braid__em_global: from md (the
+ * single-class answer, kept when the classes are not supported) and f0
+ * (the random-pair level frequencies); md->nclass > 0 when kept. */
+braid_rc braid__mixture_fit(const struct braid_linker *l, struct braid__model *md,
+			   uint32_t active, double f0[BRAID_LC__COUNT][BRAID_LINK_MAX_LEVELS]);
 /* Term-frequency adjustment (bits) for a vector of records a, b. */
 double braid__tf_adjust(const struct braid_linker *l, braid__cvec v, uint32_t a,
 			uint32_t b, double out_tf[BRAID_LC__COUNT]);

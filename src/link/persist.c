@@ -115,6 +115,24 @@ static braid_rc load(struct braid_linker *l, json_t *root, struct braid_err *err
 		md.m[c][0] = md.u[c][0] = 1.0;
 		md.w[c][0] = 0;
 	}
+	/* the match classes (model.c), absent from single-class models */
+	json_t *mcl = json_object_get(root, "match_classes");
+	if (mcl) {
+		if (!json_is_array(mcl) || json_array_size(mcl) < 1 ||
+		    json_array_size(mcl) > BRAID__MAX_CLASSES)
+			return braid_err_set(err, BRAID_EPARSE,
+					     "model: expected 'match_classes' (an array of 1 to %d"
+					     " probabilities)", BRAID__MAX_CLASSES);
+		json_array_foreach(mcl, i, v) {
+			md.pi[i] = json_is_number(v) ? json_number_value(v) : -1;
+			if (!(md.pi[i] > 0 && md.pi[i] <= 1))
+				return braid_err_set(err, BRAID_EPARSE,
+						     "model: match_classes[%zu]: expected a probability", i);
+			for (int c = 0; c < BRAID_LC__COUNT; c++)
+				md.mk[i][c][0] = 1.0;
+		}
+		md.nclass = (int)json_array_size(mcl);
+	}
 	uint32_t active = 0;
 	json_t *co;
 	json_array_foreach(cmps, i, co) {
@@ -147,6 +165,21 @@ static braid_rc load(struct braid_linker *l, json_t *root, struct braid_err *err
 				return braid_err_set(err, BRAID_EPARSE,
 						     "model: comparisons[%zu].levels[%zu]: expected 'm' and"
 						     " 'u' (positive) and 'weight' (a number)", i, j);
+			json_t *mb = json_object_get(e, "m_by_class"), *x;
+			size_t q;
+			if (md.nclass && (!json_is_array(mb) || json_array_size(mb) != (size_t)md.nclass))
+				return braid_err_set(err, BRAID_EPARSE,
+						     "model: comparisons[%zu].levels[%zu]: expected 'm_by_class'"
+						     " (%d probabilities)", i, j, md.nclass);
+			if (md.nclass)
+				json_array_foreach(mb, q, x) {
+					md.mk[q][c][k] = json_is_number(x) ? json_number_value(x) : -1;
+					if (!(md.mk[q][c][k] > 0 && md.mk[q][c][k] <= 1))
+						return braid_err_set(err, BRAID_EPARSE,
+								     "model: comparisons[%zu].levels[%zu]"
+								     ".m_by_class[%zu]: expected a probability",
+								     i, j, q);
+				}
 			seen |= 1u << k;
 			md.m[c][k] = m;
 			md.u[c][k] = u;

@@ -1,6 +1,6 @@
 /*
- * score.c — decisions: each compared pair's match weight (prior + the sum
- * of per-comparison log2 Bayes factors + term-frequency adjustments), the
+ * score.c — decisions: each compared pair's match weight (prior + the
+ * vector's log2 Bayes factor + term-frequency adjustments), the
  * threshold, and the review band.
  *
  * The threshold, unless given, is the weight at which the model's own
@@ -34,9 +34,7 @@ double braid__pair_weight(const struct braid_linker *l, uint32_t a, uint32_t b)
 {
 	uint32_t lo = a < b ? a : b, hi = a < b ? b : a;
 	braid__cvec v = braid__compare(&l->cx, lo, hi);
-	double w = l->model.prior;
-	for (int c = 0; c < BRAID_LC__COUNT; c++)
-		w += l->model.w[c][braid__cvec_level(v, c)];
+	double w = braid__vec_weight(l, v);
 	return w + braid__tf_adjust(l, v, lo, hi, NULL);
 }
 
@@ -50,6 +48,8 @@ braid_rc braid__link_score(struct braid_linker *l, struct braid_err *err)
 		free(bin_p);
 		return braid_err_set(err, BRAID_ENOMEM, "link: out of memory for pair weights");
 	}
+	/* prior + pattern weight: braid__vec_weight's sum, bit for bit, with
+	 * the pattern's part computed once per pattern (model.c) */
 	const double prior = l->model.prior;
 	double etot = 0;
 	for (size_t i = 0; i < l->npairs; i++) {

@@ -160,7 +160,7 @@ PY
 		python3 - <<'PY' || fail "waterfall of $pair does not add up"
 import json
 e = json.load(open("e.json"))
-s = e["prior"] + sum(t["weight"] + t["tf"] for t in e["terms"])
+s = e["prior"] + e["interaction"] + sum(t["weight"] + t["tf"] for t in e["terms"])
 assert abs(s - e["weight"]) < 1e-9, (s, e["weight"])
 assert len(e["terms"]) >= 5
 PY
@@ -194,7 +194,7 @@ w = [x["weight"] for x in r]
 assert w == sorted(w, reverse=True), w
 for x in r:
     assert x["decision"] in ("match", "review"), x
-    s = x["prior"] + sum(t["weight"] + t["tf"] for t in x["terms"])
+    s = x["prior"] + x["interaction"] + sum(t["weight"] + t["tf"] for t in x["terms"])
     assert abs(s - x["weight"]) < 1e-9
 PY
 	OUT=$("$BRAID" review --limit 2)

@@ -396,7 +396,7 @@ TEST(link_explain_terms_sum_to_the_pair_weight)
 	for (size_t i = 0; i < np; i += 7) {
 		struct braid_link_explanation e;
 		ASSERT_EQ(braid_linker_explain(l, pairs[i].a, pairs[i].b, &e, &err), BRAID_OK);
-		double sum = e.prior;
+		double sum = e.prior + e.interaction;
 		for (int t = 0; t < e.nterms; t++) {
 			sum += e.terms[t].weight + e.terms[t].tf;
 			if (e.terms[t].level)
