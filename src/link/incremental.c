@@ -368,7 +368,7 @@ static braid_rc compare_all(struct braid_linker *l, const uint8_t *is_new,
 			l->plan[k].new_pairs += jb->fresh[k];
 		*compared += jb->compared;
 		*rescored += jb->rescored;
-		if (!rc) {
+		if (!rc && jb->o.n) { /* an empty share has no arrays */
 			memcpy(o->p + o->n, jb->o.p, jb->o.n * sizeof *o->p);
 			memcpy(o->w + o->n, jb->o.w, jb->o.n * sizeof *o->w);
 			memcpy(o->v + o->n, jb->o.v, jb->o.n * sizeof *o->v);
