@@ -131,6 +131,17 @@ braid_rc braid_linkstate_now(struct braid_store *s, struct braid_linkstate *now,
  * On failure no state is left (the next run links everything). */
 braid_rc braid_linkstate_save(struct braid_store *s, const struct braid_linker *l,
 			      const struct braid_linkstate *at, struct braid_err *err);
+/* The same in two steps, so that the state is sealed and written on a
+ * thread of its own while the caller updates the person index and
+ * commits: begin starts it (the linker must not change until end); end
+ * waits and puts the file in place when keep (the run was committed), or
+ * removes it (a rolled-back run: the older state still holds). */
+struct braid_linkstate_writer;
+braid_rc braid_linkstate_save_begin(struct braid_store *s, const struct braid_linker *l,
+				    const struct braid_linkstate *at,
+				    struct braid_linkstate_writer **out, struct braid_err *err);
+braid_rc braid_linkstate_save_end(struct braid_linkstate_writer *w, int keep,
+				  struct braid_err *err);
 void braid_linkstate_drop(struct braid_store *s);
 /* A linker restored from the saved state with the records of later batches
  * added (read into rs, which the linker borrows), when the state is

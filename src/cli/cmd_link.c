@@ -449,9 +449,16 @@ int cmd_link(struct cli *cli, int argc, char **argv)
 	double t_save = now_s(), t_apply = t_save;
 	struct braid_pindex_stats ps;
 	memset(&ps, 0, sizeof ps);
-	int64_t run_id = 0;
+	struct braid_linkstate_writer *sw = NULL;
+	struct braid_err e2; /* the state is a cache: its failure is a warning */
+	braid_err_clear(&e2);
+	braid_rc src = BRAID_OK;
 	if (!rc && !(rc = braid_store_begin(ss.s, &err))) {
-		run_id = next_run_id(ss.s);
+		int64_t run_id = next_run_id(ss.s);
+		/* sealed and written on its own thread meanwhile; put in place
+		 * only when this run is committed */
+		at.run = run_id;
+		src = braid_linkstate_save_begin(ss.s, l, &at, &sw, &e2);
 		char reason[64];
 		snprintf(reason, sizeof reason, "link run %lld (%s)", (long long)run_id,
 			 mode_names[mode]);
@@ -471,16 +478,11 @@ int cmd_link(struct cli *cli, int argc, char **argv)
 			braid_store_rollback(ss.s);
 	}
 	double t_commit = now_s();
-	if (!rc) {
-		/* The state is a cache: failing to write it costs the next run
-		 * time, not correctness. */
-		struct braid_err e2;
-		braid_err_clear(&e2);
-		at.run = run_id;
-		if (braid_linkstate_save(ss.s, l, &at, &e2))
-			fprintf(stderr, "braid: warning: the link state was not saved (%s); the next"
-				" run reads every record\n", e2.msg);
-	}
+	if (!src)
+		src = braid_linkstate_save_end(sw, !rc, &e2);
+	if (!rc && src)
+		fprintf(stderr, "braid: warning: the link state was not saved (%s); the next"
+			" run links every record\n", e2.msg);
 	double t_end = now_s();
 	(void)t_prep;
 	if (!rc) {

@@ -198,6 +198,13 @@ static int sort_edges(struct edge *e, size_t n)
 	return 0;
 }
 
+/* An edge inside an earlier cluster that a restored run keeps whole
+ * (incremental.c marks them): neither sorted nor checked. */
+static int kept_edge(const struct braid_linker *l, size_t i)
+{
+	return l->keep_old && l->pairs[i].a < l->nrest && l->keep_old[l->pairs[i].a];
+}
+
 braid_rc braid__link_cluster(struct braid_linker *l, struct braid_err *err)
 {
 	size_t n = l->n ? l->n : 1;
@@ -213,7 +220,7 @@ braid_rc braid__link_cluster(struct braid_linker *l, struct braid_err *err)
 	l->cluster = braid_big_alloc(n, sizeof *l->cluster);
 	size_t ne = 0, nlab = l->opts.nlabels;
 	for (size_t i = 0; i < l->npairs; i++)
-		ne += l->pw[i] >= l->stats.threshold;
+		ne += l->pw[i] >= l->stats.threshold && !kept_edge(l, i);
 	struct edge *e = braid_big_alloc(ne + nlab + 1, sizeof *e);
 	uint32_t *cl_off = NULL, *cl_to = NULL;
 	braid_rc rc = BRAID_OK;
@@ -274,8 +281,7 @@ braid_rc braid__link_cluster(struct braid_linker *l, struct braid_err *err)
 	}
 	ne = 0;
 	for (size_t i = 0; i < l->npairs; i++)
-		if (l->pw[i] >= l->stats.threshold &&
-		    !(l->keep_old && l->pairs[i].a < l->nrest && l->keep_old[l->pairs[i].a]))
+		if (l->pw[i] >= l->stats.threshold && !kept_edge(l, i))
 			e[ne++] = (struct edge){l->pw[i], l->pairs[i].a, l->pairs[i].b};
 	/* labels: matches become edges stronger than any weight; non-matches
 	 * become cannot-link lists (CSR by record) */

@@ -245,7 +245,6 @@ struct job {
 	int tid, nt;
 	struct out o;
 	float *rest_w;
-	braid__cvec *rest_v;
 	uint64_t compared, rescored, fresh[BRAID__MAX_RULES];
 	braid_rc rc;
 };
@@ -297,7 +296,7 @@ static void *job_run(void *arg)
 		} else {
 			jb->rescored++;
 		}
-		jb->rest_v[i] = v;
+		l->rest_pairs[i].v = v; /* this share's alone */
 		jb->rest_w[i] = (float)weight_of(l, v, kp->a, kp->b);
 	}
 	/* pairs among old records: scored again on this linker's records */
@@ -326,12 +325,11 @@ static braid_rc compare_all(struct braid_linker *l, const uint8_t *is_new,
 	struct job *jobs = calloc((size_t)nt, sizeof *jobs);
 	free(l->rest_w);
 	l->rest_w = braid_big_alloc(nrest ? nrest : 1, sizeof *l->rest_w);
-	braid__cvec *rv = braid_big_alloc(nrest ? nrest : 1, sizeof *rv);
-	braid_rc rc = jobs && l->rest_w && rv ? BRAID_OK : BRAID_ENOMEM;
+	braid_rc rc = jobs && l->rest_w ? BRAID_OK : BRAID_ENOMEM;
 	for (int t = 0; t < nt && !rc; t++)
 		jobs[t] = (struct job){.l = l, .is_new = is_new, .b = b, .known = known,
 				       .nknown = nknown, .tid = t, .nt = nt,
-				       .rest_w = l->rest_w, .rest_v = rv};
+				       .rest_w = l->rest_w};
 	if (!rc)
 		braid__run_threads(nt, job_run, jobs, sizeof *jobs);
 	for (int k = 0; k < l->nrules; k++)
@@ -360,7 +358,7 @@ static braid_rc compare_all(struct braid_linker *l, const uint8_t *is_new,
 			continue;
 		o->p[o->n] = (struct braid__pair){l->rest_pairs[i].a, l->rest_pairs[i].b, 0};
 		o->w[o->n] = l->rest_w[i];
-		o->v[o->n++] = rv[i];
+		o->v[o->n++] = l->rest_pairs[i].v;
 	}
 	for (int t = 0; t < nt && jobs; t++) {
 		struct job *jb = &jobs[t];
@@ -376,7 +374,6 @@ static braid_rc compare_all(struct braid_linker *l, const uint8_t *is_new,
 		}
 		out_release(&jb->o);
 	}
-	free(rv);
 	free(jobs);
 	return rc;
 }

@@ -16,6 +16,7 @@
 #include "braid/link.h"
 #include "braid/pindex.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,24 +63,83 @@ static braid_rc get(void *ctx, void *p, size_t n, struct braid_err *err)
 	return braid_cache_get(ctx, p, n, err);
 }
 
-braid_rc braid_linkstate_save(struct braid_store *s, const struct braid_linker *l,
-			      const struct braid_linkstate *at, struct braid_err *err)
-{
+/* The state is written on its own thread while the caller updates the
+ * person index and commits (both read the linker only); the file is put
+ * in place only when the caller says the run was committed. */
+struct braid_linkstate_writer {
+	struct braid_store *s;
+	const struct braid_linker *l;
 	struct braid_cache_w *w;
-	braid_rc rc = braid_cache_create(s, CACHE_NAME, &w, err);
-	if (rc)
-		return rc;
+	pthread_t th;
+	int started;
+	braid_rc rc;
+	struct braid_err err;
+};
+
+static void *write_state(void *arg)
+{
+	struct braid_linkstate_writer *x = arg;
+	x->rc = braid_linker_state_write(x->l, put, x->w, &x->err);
+	return NULL;
+}
+
+braid_rc braid_linkstate_save_begin(struct braid_store *s, const struct braid_linker *l,
+				    const struct braid_linkstate *at,
+				    struct braid_linkstate_writer **out, struct braid_err *err)
+{
+	*out = NULL;
+	struct braid_linkstate_writer *x = calloc(1, sizeof *x);
+	if (!x)
+		return braid_err_set(err, BRAID_ENOMEM, "out of memory");
+	x->s = s;
+	x->l = l;
+	braid_err_clear(&x->err);
+	braid_rc rc = braid_cache_create(s, CACHE_NAME, &x->w, err);
 	int64_t h[4] = {(int64_t)HDR_MAGIC, at->run, at->deleted, at->max_batch};
-	if ((rc = braid_cache_put(w, h, sizeof h, err)) ||
-	    (rc = braid_linker_state_write(l, put, w, err))) {
-		braid_cache_abort(w);
+	if (!rc)
+		rc = braid_cache_put(x->w, h, sizeof h, err);
+	if (rc) {
+		braid_cache_abort(x->w);
+		free(x);
 		braid_cache_drop(s, CACHE_NAME); /* never leave an older state behind */
 		return rc;
 	}
-	rc = braid_cache_commit(w, err);
+	x->started = !pthread_create(&x->th, NULL, write_state, x);
+	if (!x->started)
+		write_state(x); /* no thread: write it here */
+	*out = x;
+	return BRAID_OK;
+}
+
+braid_rc braid_linkstate_save_end(struct braid_linkstate_writer *x, int keep,
+				  struct braid_err *err)
+{
+	if (!x)
+		return BRAID_OK;
+	if (x->started)
+		pthread_join(x->th, NULL);
+	braid_rc rc = x->rc;
 	if (rc)
-		braid_cache_drop(s, CACHE_NAME);
+		*err = x->err;
+	if (!rc && keep)
+		rc = braid_cache_commit(x->w, err);
+	else
+		braid_cache_abort(x->w);
+	/* a committed run that could not write its state leaves none (the
+	 * older one no longer describes the index); a rolled-back run leaves
+	 * the older one, which still does */
+	if (rc && keep)
+		braid_cache_drop(x->s, CACHE_NAME);
+	free(x);
 	return rc;
+}
+
+braid_rc braid_linkstate_save(struct braid_store *s, const struct braid_linker *l,
+			      const struct braid_linkstate *at, struct braid_err *err)
+{
+	struct braid_linkstate_writer *x;
+	braid_rc rc = braid_linkstate_save_begin(s, l, at, &x, err);
+	return rc ? rc : braid_linkstate_save_end(x, 1, err);
 }
 
 void braid_linkstate_drop(struct braid_store *s)
