@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct braid_link_opts o;
 	memset(&o, 0, sizeof o);
 	o.threads = 1;
-	struct braid_linker *l = braid_linker_state_read(get, &r, NULL, 0, &o, &err);
+	struct braid_linker *l = braid_linker_state_read(get, &r, size, NULL, 0, &o, &err);
 	if (!l) {
 		if (!err.msg[0])
 			abort();

@@ -232,9 +232,11 @@ braid_rc braid_linker_state_write(const struct braid_linker *l, braid_link_put_f
 				  void *ctx, struct braid_err *err);
 /* A linker from a written state plus nmore new records (borrowed, like
  * braid_linker_new's), which take the indexes after the restored ones.
+ * size bounds the state's bytes (0: unknown; arrays then grow as they are
+ * read, which is slower).
  * Load the model (braid_linker_load_model), then braid_linker_run_restored.
  * NULL with err set when the state is not one this build wrote. */
-struct braid_linker *braid_linker_state_read(braid_link_get_fn get, void *ctx,
+struct braid_linker *braid_linker_state_read(braid_link_get_fn get, void *ctx, uint64_t size,
 					     const struct braid_identity *more, size_t nmore,
 					     const struct braid_link_opts *opts,
 					     struct braid_err *err);

@@ -243,6 +243,8 @@ braid_rc braid_cache_get(struct braid_cache_r *r, void *p, size_t n, struct brai
 /* BRAID_OK when everything put has been read and the cache ends there. */
 braid_rc braid_cache_end(struct braid_cache_r *r, struct braid_err *err);
 void braid_cache_close(struct braid_cache_r *r); /* NULL accepted */
+/* The cache file's size: an upper bound of the bytes it holds. */
+uint64_t braid_cache_size(const struct braid_cache_r *r);
 /* Remove NAME.cache (when there is one). */
 void braid_cache_drop(struct braid_store *s, const char *name);
 

@@ -179,7 +179,8 @@ braid_rc braid_linkstate_restore(struct braid_store *s, const struct braid_links
 		braid_cache_close(r);
 		return rc;
 	}
-	struct braid_linker *l = braid_linker_state_read(get, r, rs->recs, rs->n, opts, &e2);
+	struct braid_linker *l = braid_linker_state_read(get, r, braid_cache_size(r), rs->recs, rs->n,
+							 opts, &e2);
 	if (!l || braid_cache_end(r, &e2)) {
 		*why = "the saved link state does not open";
 		braid_linker_free(l);

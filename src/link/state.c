@@ -87,13 +87,20 @@ braid_rc braid_linker_state_write(const struct braid_linker *l, braid_link_put_f
 	return rc;
 }
 
-/* n elements of size sz into a new array of at least min elements.  The
- * array grows as the bytes arrive (64 MiB at a time), so a damaged count
- * runs out of input before it can ask for absurd memory. */
-static braid_rc get_array(braid_link_get_fn get, void *ctx, void **out, uint64_t n,
-			  size_t sz, uint64_t min, struct braid_err *err)
+/* n elements of size sz into a new array of at least min elements.  When
+ * the bytes left (*left, an upper bound) can hold them, the array is made
+ * at once; otherwise (an unknown or damaged count) it grows as the bytes
+ * arrive, 64 MiB at a time, so a bad count runs out of input before it
+ * can ask for absurd memory.  (Growing an array of a million records by
+ * realloc cost more than reading it.) */
+static braid_rc get_array(braid_link_get_fn get, void *ctx, uint64_t *left, void **out,
+			  uint64_t n, size_t sz, uint64_t min, struct braid_err *err)
 {
 	uint64_t cap = n > min ? n : min, step = ((uint64_t)64 << 20) / sz + 1;
+	if (n <= *left / sz) {
+		step = cap;
+		*left -= n * sz;
+	}
 	if (!cap)
 		cap = 1;
 	if (cap > SIZE_MAX / sz)
@@ -130,11 +137,12 @@ static braid_rc get_array(braid_link_get_fn get, void *ctx, void **out, uint64_t
 	return rc;
 }
 
-struct braid_linker *braid_linker_state_read(braid_link_get_fn get, void *ctx,
+struct braid_linker *braid_linker_state_read(braid_link_get_fn get, void *ctx, uint64_t size,
 					     const struct braid_identity *more, size_t nmore,
 					     const struct braid_link_opts *opts,
 					     struct braid_err *err)
 {
+	uint64_t left = size;
 	uint64_t h[H__COUNT];
 	braid_rc rc = get(ctx, h, sizeof h, err);
 	if (rc)
@@ -154,32 +162,32 @@ struct braid_linker *braid_linker_state_read(braid_link_get_fn get, void *ctx,
 	l->n = n;
 	l->nrest = nold;
 	l->recs = more;
-	if ((rc = get_array(get, ctx, &p, nold, sizeof *l->keys, n, err)))
+	if ((rc = get_array(get, ctx, &left, &p, nold, sizeof *l->keys, n, err)))
 		goto fail;
 	l->keys = p;
-	if ((rc = get_array(get, ctx, &p, nold, sizeof *l->rest_cluster, 1, err)))
+	if ((rc = get_array(get, ctx, &left, &p, nold, sizeof *l->rest_cluster, 1, err)))
 		goto fail;
 	l->rest_cluster = p;
-	if ((rc = get_array(get, ctx, &p, nold, sizeof *l->r, n, err)))
+	if ((rc = get_array(get, ctx, &left, &p, nold, sizeof *l->r, n, err)))
 		goto fail;
 	l->r = p;
 	l->st.pool_len = (size_t)h[H_POOL];
 	l->st.pool_cap = l->st.pool_len > 4096 ? l->st.pool_len : 4096;
-	if ((rc = get_array(get, ctx, &p, h[H_POOL], 1, l->st.pool_cap, err)))
+	if ((rc = get_array(get, ctx, &left, &p, h[H_POOL], 1, l->st.pool_cap, err)))
 		goto fail;
 	l->st.pool = p;
 	l->st.n = (uint32_t)h[H_STN];
 	l->st.cap = l->st.n > 256 ? l->st.n : 256;
-	if ((rc = get_array(get, ctx, &p, h[H_STN], sizeof *l->st.info, l->st.cap, err)))
+	if ((rc = get_array(get, ctx, &left, &p, h[H_STN], sizeof *l->st.info, l->st.cap, err)))
 		goto fail;
 	l->st.info = p;
 	l->st.nslots = h[H_SLOTS];
-	if ((rc = get_array(get, ctx, &p, h[H_SLOTS], sizeof *l->st.slots, 1, err)))
+	if ((rc = get_array(get, ctx, &left, &p, h[H_SLOTS], sizeof *l->st.slots, 1, err)))
 		goto fail;
 	l->st.slots = p;
 	uint32_t **tf[3] = {&l->tf_first, &l->tf_last, &l->tf_city};
 	for (int k = 0; k < 3; k++) {
-		if ((rc = get_array(get, ctx, &p, h[H_NTF], sizeof **tf[k], 1, err)))
+		if ((rc = get_array(get, ctx, &left, &p, h[H_NTF], sizeof **tf[k], 1, err)))
 			goto fail;
 		*tf[k] = p;
 	}
@@ -187,17 +195,23 @@ struct braid_linker *braid_linker_state_read(braid_link_get_fn get, void *ctx,
 	l->nf_first = h[H_NF_FIRST];
 	l->nf_last = h[H_NF_LAST];
 	l->nf_city = h[H_NF_CITY];
-	if ((rc = get_array(get, ctx, &p, h[H_KEPT], sizeof *l->rest_pairs, 1, err)))
+	if ((rc = get_array(get, ctx, &left, &p, h[H_KEPT], sizeof *l->rest_pairs, 1, err)))
 		goto fail;
 	l->rest_pairs = p;
 	l->nrest_pairs = (size_t)h[H_KEPT];
-	/* what the comparisons index must be in range, whatever the bytes */
-	for (size_t i = 0; i < l->st.n; i++)
-		if ((uint64_t)l->st.info[i].off + l->st.info[i].len >= l->st.pool_len)
-			goto corrupt;
+	/* what the comparisons index must be in range, whatever the bytes
+	 * (branch-free maxima: these loops run over millions of entries) */
+	uint64_t end = 0;
+	for (size_t i = 0; i < l->st.n; i++) {
+		uint64_t e = (uint64_t)l->st.info[i].off + l->st.info[i].len;
+		end = e > end ? e : end;
+	}
+	uint32_t top = 0;
 	for (uint64_t i = 0; i < l->st.nslots; i++)
-		if (l->st.slots[i] > l->st.n)
-			goto corrupt;
+		top = l->st.slots[i] > top ? l->st.slots[i] : top;
+	if (end >= l->st.pool_len || top > l->st.n)
+		goto corrupt;
+	top = 0;
 	for (size_t i = 0; i < nold; i++) {
 		const struct braid__lrec *r = &l->r[i];
 		const uint32_t ids[] = {r->first, r->last, r->middle, r->first_ph, r->first_ph2,
@@ -205,12 +219,18 @@ struct braid_linker *braid_linker_state_read(braid_link_get_fn get, void *ctx,
 					r->street, r->unit, r->zip, r->city, r->phone, r->email,
 					r->email_local, r->other};
 		for (size_t k = 0; k < sizeof ids / sizeof *ids; k++)
-			if (ids[k] >= l->st.n)
-				goto corrupt;
+			top = ids[k] > top ? ids[k] : top;
 	}
-	for (size_t i = 0; i < l->nrest_pairs; i++)
-		if (l->rest_pairs[i].a >= nold || l->rest_pairs[i].b >= nold)
-			goto corrupt;
+	if (top >= l->st.n)
+		goto corrupt;
+	uint32_t pmax = 0;
+	for (size_t i = 0; i < l->nrest_pairs; i++) {
+		uint32_t m = l->rest_pairs[i].a > l->rest_pairs[i].b ? l->rest_pairs[i].a
+								     : l->rest_pairs[i].b;
+		pmax = m > pmax ? m : pmax;
+	}
+	if (l->nrest_pairs && pmax >= nold)
+		goto corrupt;
 	if (braid__link_prepare(l, nold, err))
 		goto fail;
 	/* the names whose counts the new records moved (incremental.c) */

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CHUNK (1u << 20)
@@ -35,6 +36,7 @@ struct braid_cache_w {
 
 struct braid_cache_r {
 	FILE *f;
+	uint64_t size;
 	crypto_secretstream_xchacha20poly1305_state st;
 	unsigned char *buf, *in;
 	size_t n, off; /* plaintext bytes in buf, read so far */
@@ -183,6 +185,9 @@ braid_rc braid_cache_open(struct braid_store *s, const char *name,
 	}
 	r->f = fopen(path, "rb");
 	free(path);
+	struct stat st;
+	if (r->f && !fstat(fileno(r->f), &st))
+		r->size = (uint64_t)st.st_size;
 	if (!r->f) {
 		braid_cache_close(r);
 		return braid_err_set(err, BRAID_ENOTFOUND, "no %s cache", name);
@@ -241,6 +246,11 @@ braid_rc braid_cache_get(struct braid_cache_r *r, void *p, size_t n, struct brai
 		n -= k;
 	}
 	return BRAID_OK;
+}
+
+uint64_t braid_cache_size(const struct braid_cache_r *r)
+{
+	return r->size;
 }
 
 braid_rc braid_cache_end(struct braid_cache_r *r, struct braid_err *err)

@@ -49,7 +49,7 @@ static struct braid_linker *restore(const struct braid_buf *b, size_t from, size
 {
 	struct reader r = {(const unsigned char *)b->data, b->len, 0};
 	struct braid_err err = {0};
-	struct braid_linker *l = braid_linker_state_read(buf_get, &r, T.r + from, to - from,
+	struct braid_linker *l = braid_linker_state_read(buf_get, &r, b->len, T.r + from, to - from,
 							 NULL, &err);
 	if (!l)
 		TEST_FAIL_("state_read: %s", err.msg);
@@ -147,12 +147,12 @@ TEST(link_state_refuses_damaged_bytes)
 	memcpy(good, b.data, b.len);
 	/* truncated */
 	struct reader r = {good, b.len / 2, 0};
-	ASSERT(braid_linker_state_read(buf_get, &r, NULL, 0, NULL, &err) == NULL);
+	ASSERT(braid_linker_state_read(buf_get, &r, r.n, NULL, 0, NULL, &err) == NULL);
 	/* another layout (another build) */
 	memcpy(b.data, good, b.len);
 	b.data[8] ^= 1;
 	r = (struct reader){(unsigned char *)b.data, b.len, 0};
-	ASSERT(braid_linker_state_read(buf_get, &r, NULL, 0, NULL, &err) == NULL);
+	ASSERT(braid_linker_state_read(buf_get, &r, r.n, NULL, 0, NULL, &err) == NULL);
 	ASSERT(strstr(err.msg, "another version") != NULL);
 	/* a record pointing past the string table */
 	memcpy(b.data, good, b.len);
@@ -164,11 +164,11 @@ TEST(link_state_refuses_damaged_bytes)
 	lr.last = (uint32_t)h[3] + 5;
 	memcpy(b.data + recs, &lr, sizeof lr);
 	r = (struct reader){(unsigned char *)b.data, b.len, 0};
-	ASSERT(braid_linker_state_read(buf_get, &r, NULL, 0, NULL, &err) == NULL);
+	ASSERT(braid_linker_state_read(buf_get, &r, r.n, NULL, 0, NULL, &err) == NULL);
 	ASSERT(strstr(err.msg, "out of range") != NULL);
 	/* the good bytes still restore */
 	r = (struct reader){good, b.len, 0};
-	struct braid_linker *ok = braid_linker_state_read(buf_get, &r, NULL, 0, NULL, &err);
+	struct braid_linker *ok = braid_linker_state_read(buf_get, &r, 0, NULL, 0, NULL, &err);
 	ASSERT(ok != NULL);
 	ASSERT_EQ(braid_linker_restored(ok), T.n);
 	braid_linker_free(ok);
