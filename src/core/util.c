@@ -70,15 +70,10 @@ void *braid_big_alloc(size_t nmemb, size_t size)
 
 void *braid_big_zalloc(size_t nmemb, size_t size)
 {
-	if (size && nmemb > SIZE_MAX / size)
-		return NULL;
-	size_t n = nmemb * size;
-	/* calloc's fresh mappings are zero without a touch: hint first, then
-	 * clear only what may be dirty */
-	void *p = malloc(n ? n : 1);
-	huge_hint(p, n);
+	/* not calloc: its zeroing would touch every page before the hint */
+	void *p = braid_big_alloc(nmemb, size);
 	if (p)
-		memset(p, 0, n);
+		memset(p, 0, nmemb * size);
 	return p;
 }
 

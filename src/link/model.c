@@ -391,6 +391,23 @@ double braid__vec_weight(const struct braid_linker *l, braid__cvec v)
 	return l->model.prior + pattern_weight(&l->model, v);
 }
 
+
+/* u of comparison c with the matches taken out of the random-pair
+ * frequencies f0: u = (f0 - lambda m) / (1 - lambda), floored, then
+ * normalised (both the global EM and the classes' EM update it so). */
+static void u_without_matches(struct braid__model *md, int c, int nl, const double *f0,
+			      const double *m, double floor_u)
+{
+	double tot = 0;
+	for (int k = 1; k < nl; k++) {
+		double uu = (f0[k] - md->lambda * m[k]) / (1 - md->lambda);
+		md->u[c][k] = uu < floor_u ? floor_u : uu;
+		tot += md->u[c][k];
+	}
+	for (int k = 1; k < nl; k++)
+		md->u[c][k] /= tot;
+}
+
 /* The global EM (see the top of the file): m of every active comparison,
  * u with the matches among random pairs removed, and lambda, from all
  * compared patterns.  md->m holds the per-rule estimates on entry and
@@ -446,7 +463,7 @@ double braid__em_global(const struct braid_linker *l, struct braid__model *md,
 			if (!(active & (1u << c)))
 				continue;
 			int nl = braid_link_cmp_nlevels((enum braid_link_cmp)c);
-			double tot = 0, totu = 0;
+			double tot = 0;
 			for (int k = 1; k < nl; k++)
 				tot += acc[c][k];
 			if (tot <= 0)
@@ -455,12 +472,8 @@ double braid__em_global(const struct braid_linker *l, struct braid__model *md,
 				double v = (acc[c][k] + 0.5) / (tot + 0.5 * (nl - 1));
 				delta = fmax(delta, fabs(v - mraw[c][k]));
 				mraw[c][k] = v;
-				double uu = (f0[c][k] - md->lambda * v) / (1 - md->lambda);
-				md->u[c][k] = uu < floor_u ? floor_u : uu;
-				totu += md->u[c][k];
 			}
-			for (int k = 1; k < nl; k++)
-				md->u[c][k] /= totu;
+			u_without_matches(md, c, nl, f0[c], mraw[c], floor_u);
 		}
 		if (delta < 1e-6)
 			break;
@@ -684,14 +697,7 @@ static void mixture_em(const struct braid_linker *l, struct braid__model *md, ui
 			if (!(active & (1u << c)))
 				continue;
 			int nl = braid_link_cmp_nlevels((enum braid_link_cmp)c);
-			double totu = 0;
-			for (int lv = 1; lv < nl; lv++) {
-				double uu = (f0[c][lv] - md->lambda * mm[c][lv]) / (1 - md->lambda);
-				md->u[c][lv] = uu < floor_u ? floor_u : uu;
-				totu += md->u[c][lv];
-			}
-			for (int lv = 1; lv < nl; lv++)
-				md->u[c][lv] /= totu;
+			u_without_matches(md, c, nl, f0[c], mm[c], floor_u);
 		}
 		if (delta < 1e-6)
 			break;
