@@ -127,29 +127,34 @@ struct braid_linkstate {
 /* The counters as they are now (before a run reads its records). */
 braid_rc braid_linkstate_now(struct braid_store *s, struct braid_linkstate *now,
 			     struct braid_err *err);
-/* Seal l's state with the counters at (at->run = the run just committed).
- * On failure no state is left (the next run links everything). */
-braid_rc braid_linkstate_save(struct braid_store *s, const struct braid_linker *l,
-			      const struct braid_linkstate *at, struct braid_err *err);
-/* The same in two steps, so that the state is sealed and written on a
- * thread of its own while the caller updates the person index and
+/* Seal l's state with the counters at (at->run = the run being stored),
+ * on a thread of its own while the caller updates the person index and
  * commits: begin starts it (the linker must not change until end); end
  * waits and puts the file in place when keep (the run was committed), or
- * removes it (a rolled-back run: the older state still holds). */
+ * removes it (a rolled-back run: the older state still holds).  On failure
+ * the older state may stay: its run number makes it stale. */
 struct braid_linkstate_writer;
 braid_rc braid_linkstate_save_begin(struct braid_store *s, const struct braid_linker *l,
 				    const struct braid_linkstate *at,
 				    struct braid_linkstate_writer **out, struct braid_err *err);
 braid_rc braid_linkstate_save_end(struct braid_linkstate_writer *w, int keep,
 				  struct braid_err *err);
-void braid_linkstate_drop(struct braid_store *s);
+/* Why a run could not start from the saved state. */
+enum braid_linkstate_miss {
+	BRAID_LS_USED = 0,   /* it could */
+	BRAID_LS_NONE,       /* there is none */
+	BRAID_LS_UNREADABLE, /* another key, damaged, another build */
+	BRAID_LS_STALE,      /* not written by the latest run */
+	BRAID_LS_DELETED     /* records were deleted since (withdrawal, ...) */
+};
+const char *braid_linkstate_miss_text(enum braid_linkstate_miss m);
 /* A linker restored from the saved state with the records of later batches
  * added (read into rs, which the linker borrows), when the state is
  * current; otherwise *out NULL and *why says why (BRAID_OK both ways: an
  * error is a store that fails). */
 braid_rc braid_linkstate_restore(struct braid_store *s, const struct braid_linkstate *now,
 				 const struct braid_link_opts *opts, struct braid_recset *rs,
-				 struct braid_linker **out, const char **why,
+				 struct braid_linker **out, enum braid_linkstate_miss *why,
 				 struct braid_err *err);
 /* After a restored linker ran: the person index updated for the clusters
  * that differ from the saved run's (braid_pindex_apply_part), stats for

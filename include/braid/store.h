@@ -107,6 +107,12 @@ struct braid_source_info {
 braid_rc braid_store_source_list(struct braid_store *s,
 				 int (*cb)(void *ctx, const struct braid_source_info *),
 				 void *ctx, struct braid_err *err);
+/* The same without the counts (batches, records, rejects are 0): what a
+ * reader of specs wants, without counting every source's records (a scan
+ * of the records per source: a second over a million records). */
+braid_rc braid_store_source_specs(struct braid_store *s,
+				  int (*cb)(void *ctx, const struct braid_source_info *),
+				  void *ctx, struct braid_err *err);
 
 /* ------------------------------------------------------------- batches */
 struct braid_batch {

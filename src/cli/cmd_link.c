@@ -374,10 +374,12 @@ int cmd_link(struct cli *cli, int argc, char **argv)
 	int64_t model_run = 0;
 	size_t nnew = 0;
 	enum link_mode mode = MODE_FULL;
-	const char *why = NULL; /* why the saved state was not used */
+	/* why the saved state was not used (NULL: it was, or not tried) */
+	const char *why = NULL;
+	enum braid_linkstate_miss miss = BRAID_LS_USED;
 	struct braid_linkstate at;
 	struct cli_progress pr;
-	double t_read = now_s(), t_index = t_read, t_prep = t_read;
+	double t_read = now_s(), t_index = t_read;
 	braid_rc rc = braid_pindex_schema(ss.s, &err);
 	if (!rc)
 		rc = braid_linkstate_now(ss.s, &at, &err);
@@ -387,8 +389,10 @@ int cmd_link(struct cli *cli, int argc, char **argv)
 	 * later batches are read and prepared. */
 	if (!rc && !plan && !full && model && model_run == at.run) {
 		cli_progress_begin(&pr, cli, "link: reading the saved state and new records", 0);
-		rc = braid_linkstate_restore(ss.s, &at, &opts, &rs, &l, &why, &err);
+		rc = braid_linkstate_restore(ss.s, &at, &opts, &rs, &l, &miss, &err);
 		cli_progress_end(&pr);
+		if (miss)
+			why = braid_linkstate_miss_text(miss);
 		if (l) {
 			mode = MODE_INCREMENTAL;
 			nnew = rs.n;
@@ -397,9 +401,9 @@ int cmd_link(struct cli *cli, int argc, char **argv)
 		why = !model ? "no earlier run has saved a model (run 'braid link')"
 		      : "the latest run saved no model";
 	}
-	if (!rc && !l && incr)
+	if (!rc && !l && incr && !plan)
 		rc = braid_err_set(&err, BRAID_EINVAL, "link: cannot link incrementally: %s%s", why,
-				   strstr(why, "run '") ? "" : " (run 'braid link')");
+				   model ? " (run 'braid link')" : "");
 	if (!rc && keep && !model)
 		rc = braid_err_set(&err, BRAID_EINVAL,
 				   "link: --keep-model: no earlier run has saved a model");
@@ -414,7 +418,7 @@ int cmd_link(struct cli *cli, int argc, char **argv)
 		 * an incremental run would. */
 		if (!plan)
 			mode = keep ? MODE_KEPT
-			       : full || !model || (why && strstr(why, "withdrawn")) ? MODE_FULL
+			       : full || !model || miss == BRAID_LS_DELETED ? MODE_FULL
 			       : MODE_KEPT;
 		if (!rc && !(l = braid_linker_new(rs.recs, rs.n, &opts, &err)))
 			rc = err.code ? err.code : BRAID_ENOMEM;
@@ -484,7 +488,6 @@ int cmd_link(struct cli *cli, int argc, char **argv)
 		fprintf(stderr, "braid: warning: the link state was not saved (%s); the next"
 			" run links every record\n", e2.msg);
 	double t_end = now_s();
-	(void)t_prep;
 	if (!rc) {
 		const struct braid_link_stats *st = braid_linker_stats(l);
 		if (json) {

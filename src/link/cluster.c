@@ -202,7 +202,7 @@ static int sort_edges(struct edge *e, size_t n)
  * (incremental.c marks them): neither sorted nor checked. */
 static int kept_edge(const struct braid_linker *l, size_t i)
 {
-	return l->keep_old && l->pairs[i].a < l->nrest && l->keep_old[l->pairs[i].a];
+	return l->keep_rep && l->pairs[i].a < l->nrest && l->keep_rep[l->pairs[i].a] != UINT32_MAX;
 }
 
 braid_rc braid__link_cluster(struct braid_linker *l, struct braid_err *err)
@@ -240,44 +240,17 @@ braid_rc braid__link_cluster(struct braid_linker *l, struct braid_err *err)
 		if (r->y && r->m && (l->cx.active & (1u << BRAID_LC_DOB)))
 			u.dob[i * SUMK] = (uint32_t)r->y * 10000u + r->m * 100u + r->d;
 	}
-	/* A restored run marks the records of earlier clusters that nothing
-	 * touched (incremental.c): each such cluster is one again, and none
-	 * of its edges needs sorting or checking. */
-	if (l->keep_old) {
-		uint32_t *first = u.next; /* borrowed: by earlier cluster, reset below */
-		size_t ncl_old = 0;
-		for (size_t i = 0; i < l->nrest; i++)
-			ncl_old = l->rest_cluster[i] + 1 > ncl_old ? l->rest_cluster[i] + 1 : ncl_old;
-		if (ncl_old > n) {
-			rc = BRAID_EINVAL;
-			goto out;
-		}
-		for (size_t c = 0; c < ncl_old; c++)
-			first[c] = UINT32_MAX;
-		uint32_t *rep = u.tail; /* borrowed: representative of each kept record */
-		for (size_t i = 0; i < l->nrest; i++) {
-			if (!l->keep_old[i])
-				continue;
-			uint32_t c = l->rest_cluster[i];
-			if (first[c] == UINT32_MAX)
-				first[c] = (uint32_t)i;
-			rep[i] = first[c];
-		}
-		for (size_t i = 0; i < l->n; i++) {
-			u.next[i] = UINT32_MAX;
-			if (i >= l->nrest || !l->keep_old[i] || rep[i] == i) {
-				u.tail[i] = (uint32_t)i;
-				continue;
-			}
-			uint32_t r = rep[i];
-			u.tail[i] = (uint32_t)i;
-			plain[i] = r;
-			uint32_t ra = find(u.parent, r);
-			u.parent[i] = ra;
-			u.size[ra]++;
-		}
-		/* member lists (next/tail) are only read for groups the guard
-		 * checks, which kept clusters never meet; they stay singletons */
+	/* A restored run names, for the records of earlier clusters that
+	 * nothing touched, the cluster's first record (incremental.c): each
+	 * such cluster is one again, and none of its edges needs sorting or
+	 * checking.  The first record is its own representative, so it stays
+	 * a root. */
+	for (size_t i = 0; l->keep_rep && i < l->nrest; i++) {
+		uint32_t r = l->keep_rep[i];
+		if (r == UINT32_MAX || r == i)
+			continue;
+		plain[i] = u.parent[i] = r;
+		u.size[r]++;
 	}
 	ne = 0;
 	for (size_t i = 0; i < l->npairs; i++)

@@ -378,7 +378,7 @@ static braid_rc compare_all(struct braid_linker *l, const uint8_t *is_new,
 	return rc;
 }
 
-/* The earlier clusters a restored run need not cluster again (keep_old):
+/* The earlier clusters a restored run need not cluster again (keep_rep):
  * clustering is union-find in weight order with a guard, and components
  * of the accepted graph never interact, so an earlier cluster comes out
  * the same whatever the order of its edges when it was a whole component
@@ -394,13 +394,13 @@ static braid_rc mark_untouched(struct braid_linker *l)
 		ncl = l->rest_cluster[i] + 1 > ncl ? l->rest_cluster[i] + 1 : ncl;
 	uint8_t *bad = calloc(ncl ? ncl : 1, 1);
 	uint32_t *start = calloc(ncl + 1, sizeof *start), *mem = malloc((nold ? nold : 1) * 4);
-	l->keep_old = malloc(nold ? nold : 1);
-	if (!bad || !start || !mem || !l->keep_old) {
+	l->keep_rep = malloc((nold ? nold : 1) * sizeof *l->keep_rep);
+	if (!bad || !start || !mem || !l->keep_rep) {
 		free(bad);
 		free(start);
 		free(mem);
-		free(l->keep_old);
-		l->keep_old = NULL;
+		free(l->keep_rep);
+		l->keep_rep = NULL;
 		return BRAID_ENOMEM;
 	}
 	const uint32_t *oc = l->rest_cluster;
@@ -443,8 +443,9 @@ static braid_rc mark_untouched(struct braid_linker *l)
 			for (uint32_t y = x + 1; y < e0 && !bad[c]; y++)
 				bad[c] = (uint8_t)braid__hard_conflict(l, mem[x], mem[y]);
 	}
+	/* members were filled in record order: mem[start[c]] is the first */
 	for (size_t i = 0; i < nold; i++)
-		l->keep_old[i] = !bad[oc[i]];
+		l->keep_rep[i] = bad[oc[i]] ? UINT32_MAX : mem[start[oc[i]]];
 	free(bad);
 	free(start);
 	free(mem);
@@ -493,8 +494,8 @@ static braid_rc run(struct braid_linker *l, const uint8_t *is_new,
 	if (l->rest_cluster && !l->opts.has_threshold && (rc = mark_untouched(l)))
 		return braid_err_set(err, rc, "link: out of memory");
 	rc = braid__link_cluster(l, err);
-	free(l->keep_old);
-	l->keep_old = NULL;
+	free(l->keep_rep);
+	l->keep_rep = NULL;
 	if (rc)
 		return rc;
 	double t3 = now_s();

@@ -214,8 +214,9 @@ struct braid_linker {
 	size_t nrest_pairs;
 	float *rest_w;       /* after the run: each restored pair's weight now */
 	uint8_t *name_moved; /* by string id: a new record's first or last name */
-	uint8_t *keep_old;   /* while clustering: restored record whose earlier
-			      * cluster stays as it was (incremental.c) */
+	uint32_t *keep_rep;  /* while clustering: per restored record, the first
+			      * record of its earlier cluster when that cluster
+			      * stays as it was, else UINT32_MAX (incremental.c) */
 	/* blocking */
 	int nrules;
 	int rules[BRAID__MAX_RULES];

@@ -67,7 +67,6 @@ static braid_rc get(void *ctx, void *p, size_t n, struct braid_err *err)
  * person index and commits (both read the linker only); the file is put
  * in place only when the caller says the run was committed. */
 struct braid_linkstate_writer {
-	struct braid_store *s;
 	const struct braid_linker *l;
 	struct braid_cache_w *w;
 	pthread_t th;
@@ -91,7 +90,6 @@ braid_rc braid_linkstate_save_begin(struct braid_store *s, const struct braid_li
 	struct braid_linkstate_writer *x = calloc(1, sizeof *x);
 	if (!x)
 		return braid_err_set(err, BRAID_ENOMEM, "out of memory");
-	x->s = s;
 	x->l = l;
 	braid_err_clear(&x->err);
 	braid_rc rc = braid_cache_create(s, CACHE_NAME, &x->w, err);
@@ -101,7 +99,6 @@ braid_rc braid_linkstate_save_begin(struct braid_store *s, const struct braid_li
 	if (rc) {
 		braid_cache_abort(x->w);
 		free(x);
-		braid_cache_drop(s, CACHE_NAME); /* never leave an older state behind */
 		return rc;
 	}
 	x->started = !pthread_create(&x->th, NULL, write_state, x);
@@ -121,56 +118,51 @@ braid_rc braid_linkstate_save_end(struct braid_linkstate_writer *x, int keep,
 	braid_rc rc = x->rc;
 	if (rc)
 		*err = x->err;
+	/* an older state left in place is harmless: a committed run's number
+	 * makes it stale, and after a rollback it still describes the index */
 	if (!rc && keep)
 		rc = braid_cache_commit(x->w, err);
 	else
 		braid_cache_abort(x->w);
-	/* a committed run that could not write its state leaves none (the
-	 * older one no longer describes the index); a rolled-back run leaves
-	 * the older one, which still does */
-	if (rc && keep)
-		braid_cache_drop(x->s, CACHE_NAME);
 	free(x);
 	return rc;
 }
 
-braid_rc braid_linkstate_save(struct braid_store *s, const struct braid_linker *l,
-			      const struct braid_linkstate *at, struct braid_err *err)
+const char *braid_linkstate_miss_text(enum braid_linkstate_miss m)
 {
-	struct braid_linkstate_writer *x;
-	braid_rc rc = braid_linkstate_save_begin(s, l, at, &x, err);
-	return rc ? rc : braid_linkstate_save_end(x, 1, err);
-}
-
-void braid_linkstate_drop(struct braid_store *s)
-{
-	braid_cache_drop(s, CACHE_NAME);
+	switch (m) {
+	case BRAID_LS_USED: return "the saved link state was used";
+	case BRAID_LS_NONE: return "no saved link state";
+	case BRAID_LS_UNREADABLE: return "the saved link state does not open (another key, or damaged)";
+	case BRAID_LS_STALE: return "the saved link state is not the latest run's";
+	case BRAID_LS_DELETED: return "records were withdrawn or removed since the last run";
+	}
+	return "?";
 }
 
 braid_rc braid_linkstate_restore(struct braid_store *s, const struct braid_linkstate *now,
 				 const struct braid_link_opts *opts, struct braid_recset *rs,
-				 struct braid_linker **out, const char **why,
+				 struct braid_linker **out, enum braid_linkstate_miss *why,
 				 struct braid_err *err)
 {
 	*out = NULL;
-	*why = NULL;
+	*why = BRAID_LS_USED;
 	memset(rs, 0, sizeof *rs);
 	struct braid_cache_r *r;
 	struct braid_err e2;
 	braid_err_clear(&e2);
 	if (braid_cache_open(s, CACHE_NAME, &r, &e2)) {
-		*why = e2.code == BRAID_ENOTFOUND ? "no saved link state"
-						  : "the saved link state does not open (another key?)";
+		*why = e2.code == BRAID_ENOTFOUND ? BRAID_LS_NONE : BRAID_LS_UNREADABLE;
 		return BRAID_OK;
 	}
 	int64_t h[4];
 	braid_rc rc = BRAID_OK;
 	if (braid_cache_get(r, h, sizeof h, &e2) || h[0] != (int64_t)HDR_MAGIC)
-		*why = "the saved link state does not open";
+		*why = BRAID_LS_UNREADABLE;
 	else if (h[1] != now->run)
-		*why = "the saved link state is not the latest run's";
+		*why = BRAID_LS_STALE;
 	else if (h[2] != now->deleted)
-		*why = "records were withdrawn or removed since the last run";
+		*why = BRAID_LS_DELETED;
 	if (*why) {
 		braid_cache_close(r);
 		return BRAID_OK;
@@ -182,7 +174,7 @@ braid_rc braid_linkstate_restore(struct braid_store *s, const struct braid_links
 	struct braid_linker *l = braid_linker_state_read(get, r, braid_cache_size(r), rs->recs, rs->n,
 							 opts, &e2);
 	if (!l || braid_cache_end(r, &e2)) {
-		*why = "the saved link state does not open";
+		*why = BRAID_LS_UNREADABLE;
 		braid_linker_free(l);
 		braid_recset_release(rs);
 		l = NULL;
@@ -190,12 +182,6 @@ braid_rc braid_linkstate_restore(struct braid_store *s, const struct braid_links
 	braid_cache_close(r);
 	*out = l;
 	return BRAID_OK;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return x < y ? -1 : x > y;
 }
 
 braid_rc braid_linkstate_apply(struct braid_store *s, const struct braid_linker *l,
@@ -254,34 +240,13 @@ braid_rc braid_linkstate_apply(struct braid_store *s, const struct braid_linker 
 		rc = braid_err_set(err, BRAID_ENOMEM, "person index: out of memory");
 		goto out;
 	}
-	/* the part: dense cluster numbers in order of first appearance */
+	/* the part, with the run's own cluster numbers */
 	np = 0;
 	for (size_t i = 0; i < n; i++)
 		if (dirty[cl[i]]) {
 			pk[np] = keys[i];
 			pc[np++] = cl[i];
 		}
-	{
-		uint32_t *u = malloc((np ? np : 1) * sizeof *u);
-		if (!u) {
-			rc = braid_err_set(err, BRAID_ENOMEM, "person index: out of memory");
-			goto out;
-		}
-		memcpy(u, pc, np * sizeof *u);
-		qsort(u, np, sizeof *u, cmp_u32);
-		for (size_t i = 0; i < np; i++) {
-			size_t lo = 0, hi = np;
-			while (lo < hi) {
-				size_t mid = lo + (hi - lo) / 2;
-				if (u[mid] < pc[i])
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
-			pc[i] = (uint32_t)lo; /* dense enough: an index into u */
-		}
-		free(u);
-	}
 	if ((rc = braid_pindex_apply_part(s, pk, pc, np, reason, ps, err)))
 		goto out;
 	ps->persons += clean;

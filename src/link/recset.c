@@ -128,22 +128,7 @@ braid_rc braid_recset_load(struct braid_store *s, int64_t after_batch,
 	memset(rs, 0, sizeof *rs);
 	braid_arena_init(&rs->arena, 1 << 20);
 	struct src_ctx sc = {rs, BRAID_OK, NULL, err};
-	/* names and specs only: the store's source listing also counts every
-	 * source's records, a scan of the whole table per source */
-	struct braid_stmt *st = NULL;
-	braid_rc rc = braid_store_prepare(s, "SELECT id, name, spec FROM sources", &st, err);
-	while (!rc && !sc.rc) {
-		int row;
-		if ((rc = braid_stmt_step(st, &row, err)) || !row)
-			break;
-		struct braid_source_info si = {
-			.id = braid_stmt_int64(st, 0),
-			.name = braid_stmt_text(st, 1),
-			.spec_text = braid_stmt_is_null(st, 2) ? NULL : braid_stmt_text(st, 2),
-		};
-		on_source(&sc, &si);
-	}
-	braid_stmt_finalize(st);
+	braid_rc rc = braid_store_source_specs(s, on_source, &sc, err);
 	if (!rc && sc.rc == BRAID_ENOMEM)
 		rc = braid_err_set(err, sc.rc, "loading records: out of memory");
 	else if (!rc && sc.rc)

@@ -256,7 +256,7 @@ braid_rc braid__withdraw_rejects(struct braid_store *s, int64_t *removed, struct
 	}
 	w.toks = toks;
 	w.ntoks = ntoks;
-	rc = braid_store_source_list(s, add_spec, &w, err);
+	rc = braid_store_source_specs(s, add_spec, &w, err);
 	if (!rc)
 		rc = w.rc;
 	for (size_t i = 0; i < w.nspecs && !rc; i++) {

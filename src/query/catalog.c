@@ -112,7 +112,7 @@ braid_rc braid_qcatalog_load(struct braid_store *s, struct braid_qcatalog **out,
 	if (!c)
 		return braid_err_set(err, BRAID_ENOMEM, "out of memory");
 	struct load_ctx lc = {c, err, BRAID_OK};
-	braid_rc rc = braid_store_source_list(s, on_source, &lc, err);
+	braid_rc rc = braid_store_source_specs(s, on_source, &lc, err);
 	if (!rc)
 		rc = lc.rc;
 	if (rc) {

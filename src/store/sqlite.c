@@ -385,18 +385,20 @@ static braid_rc sq_source_get(struct braid_store *bs, const char *name, int64_t 
 	return rc;
 }
 
-static braid_rc sq_source_list(struct braid_store *bs,
+static braid_rc sq_source_list(struct braid_store *bs, int counts,
 			       int (*cb)(void *, const struct braid_source_info *),
 			       void *ctx, struct braid_err *err)
 {
 	struct sq_store *s = (struct sq_store *)bs;
 	sqlite3_stmt *st = NULL;
-	braid_rc rc = prep(s,
-		"SELECT s.id, s.name, s.spec, s.created,"
-		" (SELECT count(*) FROM batches b WHERE b.source_id=s.id),"
-		" (SELECT count(*) FROM records r WHERE r.source_id=s.id),"
-		" (SELECT count(*) FROM rejects j WHERE j.source_id=s.id)"
-		" FROM sources s ORDER BY s.name", &st, err);
+	braid_rc rc = prep(s, counts
+		? "SELECT s.id, s.name, s.spec, s.created,"
+		  " (SELECT count(*) FROM batches b WHERE b.source_id=s.id),"
+		  " (SELECT count(*) FROM records r WHERE r.source_id=s.id),"
+		  " (SELECT count(*) FROM rejects j WHERE j.source_id=s.id)"
+		  " FROM sources s ORDER BY s.name"
+		: "SELECT s.id, s.name, s.spec, s.created, 0, 0, 0"
+		  " FROM sources s ORDER BY s.name", &st, err);
 	if (rc)
 		return rc;
 	int r;

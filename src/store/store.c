@@ -224,7 +224,11 @@ braid_rc braid_store_source_get(struct braid_store *s, const char *name, int64_t
 braid_rc braid_store_source_list(struct braid_store *s,
 				 int (*cb)(void *, const struct braid_source_info *),
 				 void *ctx, struct braid_err *err)
-{ return s->ops->source_list(s, cb, ctx, err); }
+{ return s->ops->source_list(s, 1, cb, ctx, err); }
+braid_rc braid_store_source_specs(struct braid_store *s,
+				  int (*cb)(void *, const struct braid_source_info *),
+				  void *ctx, struct braid_err *err)
+{ return s->ops->source_list(s, 0, cb, ctx, err); }
 braid_rc braid_store_batch_find(struct braid_store *s, int64_t source_id,
 				const char *hash, int64_t *id, struct braid_err *err)
 { return s->ops->batch_find(s, source_id, hash, id, err); }

@@ -57,7 +57,7 @@ struct braid_store_ops {
 			       const char *spec, int64_t *id, struct braid_err *err);
 	braid_rc (*source_get)(struct braid_store *s, const char *name, int64_t *id,
 			       char **spec, struct braid_err *err);
-	braid_rc (*source_list)(struct braid_store *s,
+	braid_rc (*source_list)(struct braid_store *s, int counts,
 				int (*cb)(void *, const struct braid_source_info *),
 				void *ctx, struct braid_err *err);
 	braid_rc (*batch_find)(struct braid_store *s, int64_t source_id,
